@@ -1,0 +1,64 @@
+"""`provisioner secret ...`: values in the encrypted secret store, referenced as {{secret:NAME.KEY}}."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from provisioner.cli._context import open_registry
+from provisioner.cli._errors import report_errors
+from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, render
+from provisioner.cli._parsing import parse_pairs
+
+app = typer.Typer(help="Store and manage secrets.", no_args_is_help=True)
+
+
+@app.command("set")
+@report_errors
+def set_secret(
+    name: Annotated[str, typer.Argument(help="Secret name.")],
+    values: Annotated[
+        list[str], typer.Argument(help="KEY=VALUE pairs; a bare KEY prompts for its value without echo.")
+    ],
+    *,
+    label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="KEY=VALUE label; repeat.")] = None,
+) -> None:
+    """Create a secret or set some of its keys."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        if "=" in item:
+            pairs.update(parse_pairs([item], "a secret value", json_values=False))
+        else:
+            pairs[item] = typer.prompt(f"{name}.{item}", hide_input=True)
+    secret = open_registry().set_secret(name, pairs, labels=parse_pairs(label or [], "--label", json_values=False))
+    info(f"Stored secret {secret.name!r} with keys {', '.join(secret.keys)}. Reference: {{{{secret:{name}.KEY}}}}")
+
+
+@app.command("list")
+@report_errors
+def list_secrets(*, output: OutputOption = OutputFormat.table) -> None:
+    """List secrets: names and keys, never values."""
+    secrets = open_registry().list_secrets()
+    rows = [(s.name, s.keys, s.backend, s.owner) for s in secrets]
+    render(secrets, output, "Secrets", ["name", "keys", "backend", "managed by"], rows)
+
+
+@app.command("describe")
+@report_errors
+def describe(
+    name: Annotated[str, typer.Argument(help="Secret name.")],
+    *,
+    output: OutputOption = OutputFormat.table,
+    show_secrets: ShowSecretsOption = False,
+) -> None:
+    """Show a secret; values are masked unless --show-secrets."""
+    detail = open_registry().describe_secret(name, show_values=show_secrets)
+    rows = [(key, value) for key, value in detail.values.items()]
+    render(detail, output, f"Secret {detail.name} ({detail.backend})", ["key", "value"], rows)
+
+
+@app.command("delete")
+@report_errors
+def delete(name: Annotated[str, typer.Argument(help="Secret name.")]) -> None:
+    """Delete a secret that nothing references."""
+    open_registry().delete_secret(name)
+    info(f"Deleted secret {name!r}.")

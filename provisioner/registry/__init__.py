@@ -1,0 +1,1 @@
+"""The registry: stack components, flavors, service connectors, stacks and their store."""

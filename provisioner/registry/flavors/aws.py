@@ -1,0 +1,111 @@
+"""AWS flavors: S3, ECR, SageMaker."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix
+from provisioner.registry.models import ComponentType, ResourceType
+
+S3 = "s3"
+AWS = "aws"
+SAGEMAKER = "sagemaker"
+
+ECR_URI = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(/[a-z0-9._/-]+)?$")
+IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def _role_arn(value: str) -> str:
+    if not IAM_ROLE_ARN.match(value):
+        raise ValueError(f"must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got {value!r})")
+    return value
+
+
+class S3ArtifactStoreConfig(FlavorConfig):
+    path: str = Field(description="Root of the artifact store, s3://bucket[/prefix].")
+
+    @field_validator("path")
+    @classmethod
+    def _s3_path(cls, value: str) -> str:
+        return require_prefix(value, ("s3://",), "path")
+
+
+class AwsContainerRegistryConfig(FlavorConfig):
+    uri: str = Field(description="ECR address, ACCOUNT.dkr.ecr.REGION.amazonaws.com[/repository].")
+
+    @field_validator("uri")
+    @classmethod
+    def _ecr_uri(cls, value: str) -> str:
+        if not ECR_URI.match(value):
+            raise ValueError(f"must be an ECR URI like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (got {value!r})")
+        return value
+
+
+class SagemakerStepOperatorConfig(FlavorConfig):
+    role: str = Field(description="ARN of the SageMaker execution role.")
+    bucket: str = Field("", description="Bucket for SageMaker job data, s3://bucket.")
+    instance_type: str = Field("ml.m5.large", description="Default training instance type.")
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        return _role_arn(value)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        return require_prefix(value, ("s3://",), "bucket") if value else value
+
+
+class SagemakerOrchestratorConfig(FlavorConfig):
+    execution_role: str = Field(description="ARN of the SageMaker pipelines execution role.")
+    bucket: str = Field("", description="Bucket for pipeline data, s3://bucket.")
+
+    @field_validator("execution_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        return _role_arn(value)
+
+
+class S3ArtifactStoreFlavor(Flavor):
+    name = S3
+    type = ComponentType.ARTIFACT_STORE
+    config_class = S3ArtifactStoreConfig
+    connector_resource_type = ResourceType.S3_BUCKET
+    description = "Artifacts in an S3 bucket."
+
+
+class AwsContainerRegistryFlavor(Flavor):
+    name = AWS
+    type = ComponentType.CONTAINER_REGISTRY
+    config_class = AwsContainerRegistryConfig
+    connector_resource_type = ResourceType.DOCKER_REGISTRY
+    description = "Images in Amazon ECR."
+
+
+class SagemakerStepOperatorFlavor(Flavor):
+    name = SAGEMAKER
+    type = ComponentType.STEP_OPERATOR
+    config_class = SagemakerStepOperatorConfig
+    connector_resource_type = ResourceType.AWS_GENERIC
+    description = "Runs single steps as SageMaker training jobs."
+
+
+class SagemakerOrchestratorFlavor(Flavor):
+    name = SAGEMAKER
+    type = ComponentType.ORCHESTRATOR
+    config_class = SagemakerOrchestratorConfig
+    connector_resource_type = ResourceType.AWS_GENERIC
+    description = "Runs pipelines as SageMaker Pipelines."
+
+
+def flavors() -> list[type[Flavor]]:
+    """The AWS flavors."""
+    return [
+        S3ArtifactStoreFlavor,
+        AwsContainerRegistryFlavor,
+        SagemakerStepOperatorFlavor,
+        SagemakerOrchestratorFlavor,
+    ]

@@ -1,0 +1,414 @@
+"""The registry's rules: validation, secret handling and every write, each in one transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError
+from provisioner.registry.connector_schemas import RESOURCE_TYPES, check_resource_types, config_class_for
+from provisioner.registry.flavors import FlavorRegistry
+from provisioner.registry.flavors.base import FlavorConfig
+from provisioner.registry.models import (
+    REQUIRED_STACK_TYPES,
+    SECRET_NAME_PATTERN,
+    Component,
+    ComponentDetail,
+    ComponentSpec,
+    ComponentType,
+    Connector,
+    ConnectorSpec,
+    SecretDetail,
+    SecretInfo,
+    Stack,
+    StackDetail,
+    StackSpec,
+)
+from provisioner.registry.store import Store, Transaction
+from provisioner.registry.validation import validate_or_raise
+from provisioner.secrets import (
+    MASK,
+    SECRET_KEY_PATTERN,
+    SecretBackend,
+    lookup_key,
+    make_reference,
+    parse_reference,
+    references_in,
+    resolve_references,
+)
+
+_UNSET: Any = object()
+
+
+def owner_of(kind: str, name: str) -> str:
+    """The owner tag of secrets created automatically for a component or connector."""
+    return f"{kind}:{name}"
+
+
+def owned_secret_name(kind: str, name: str) -> str:
+    """The name of the secret that holds a component's or connector's plain secret values."""
+    return f"{kind}-{name}"
+
+
+class Registry:
+    """Registers, reads and removes components, connectors, stacks and secrets."""
+
+    def __init__(self, store: Store, flavors: FlavorRegistry, backend: SecretBackend, active_file: Path) -> None:
+        self.store = store
+        self.flavors = flavors
+        self.backend = backend
+        self._active_file = active_file
+
+    @classmethod
+    def open(cls) -> Registry:
+        """The registry of this machine (or of PROVISIONER_STORE_URL)."""
+        from provisioner.paths import home, store_url
+        from provisioner.secrets import default_backend
+
+        return cls(Store(store_url()), FlavorRegistry.load(), default_backend(), home() / "active-stack")
+
+    # ----- secrets -------------------------------------------------------------------------
+
+    def set_secret(
+        self, name: str, values: Mapping[str, str], *, labels: Mapping[str, str] | None = None
+    ) -> SecretInfo:
+        """Create a secret, or add/replace keys of an existing one."""
+        _check_secret_name(name)
+        if not values:
+            raise InputError("a secret needs at least one KEY=VALUE")
+        for key in values:
+            _check_secret_key(key)
+        with self.store.transaction() as tx:
+            return self._write_secret(tx, name, dict(values), owner=None, labels=dict(labels or {}), merge=True)
+
+    def list_secrets(self) -> list[SecretInfo]:
+        with self.store.transaction() as tx:
+            return tx.list_secrets()
+
+    def describe_secret(self, name: str, *, show_values: bool = False) -> SecretDetail:
+        with self.store.transaction() as tx:
+            info, values = self._read_secret(tx, name)
+        shown = values if show_values else {key: MASK for key in values}
+        return SecretDetail(name=info.name, backend=info.backend, owner=info.owner, labels=info.labels, values=shown)
+
+    def delete_secret(self, name: str) -> None:
+        """Delete a secret; refused while a component or connector references it."""
+        with self.store.transaction() as tx:
+            found = tx.get_secret(name)
+            if found is None:
+                raise NotFoundError(f"secret {name!r} does not exist")
+            users = self._secret_users(tx, name)
+            if users:
+                raise InUseError(f"secret {name!r} is referenced by {', '.join(users)}: update or delete them first")
+            tx.delete_secret(name)
+        self.backend.discard(name, found[1])
+
+    def resolve(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` with every ``{{secret:NAME.KEY}}`` replaced by its value."""
+        with self.store.transaction() as tx:
+            cache: dict[str, dict[str, str]] = {}
+
+            def lookup(secret_name: str, key: str) -> str:
+                if secret_name not in cache:
+                    cache[secret_name] = self._read_secret(tx, secret_name)[1]
+                return lookup_key(cache[secret_name], secret_name, key)
+
+            return resolve_references(config, lookup)
+
+    def _read_secret(self, tx: Transaction, name: str) -> tuple[SecretInfo, dict[str, str]]:
+        found = tx.get_secret(name)
+        if found is None:
+            raise NotFoundError(f"secret {name!r} does not exist")
+        info, payload = found
+        return info, self.backend.unseal(name, payload)
+
+    def _write_secret(
+        self,
+        tx: Transaction,
+        name: str,
+        values: dict[str, str],
+        *,
+        owner: str | None,
+        labels: dict[str, str],
+        merge: bool,
+    ) -> SecretInfo:
+        existing = tx.get_secret(name)
+        if existing is not None:
+            info, payload = existing
+            if owner is not None and info.owner != owner:
+                raise ConflictError(f"secret {name!r} already exists and is not managed by {owner}")
+            if merge:
+                values = {**self.backend.unseal(name, payload), **values}
+            labels = {**info.labels, **labels}
+            owner = info.owner if owner is None else owner
+        payload = self.backend.seal(name, values)
+        return tx.save_secret(name, backend=self.backend.name, payload=payload, keys=list(values), owner=owner, labels=labels)
+
+    def _secret_users(self, tx: Transaction, secret_name: str) -> list[str]:
+        users = [
+            f"component {c.name!r}"
+            for c in tx.list_components()
+            if any(ref[0] == secret_name for ref in references_in(c.config))
+        ]
+        users += [
+            f"connector {c.name!r}"
+            for c in tx.list_connectors()
+            if any(ref[0] == secret_name for ref in references_in(c.configuration))
+        ]
+        return users
+
+    def _externalize(
+        self,
+        tx: Transaction,
+        kind: str,
+        name: str,
+        schema: type[FlavorConfig],
+        config: dict[str, Any],
+        labels: dict[str, str],
+    ) -> dict[str, Any]:
+        """Move plain values of secret fields into the owned secret; check every reference exists."""
+        secret_name = owned_secret_name(kind, name)
+        plain = {
+            field: str(value)
+            for field, value in config.items()
+            if field in schema.secret_fields() and value not in ("", None) and parse_reference(value) is None
+        }
+        stored = dict(config)
+        if plain:
+            self._write_secret(tx, secret_name, plain, owner=owner_of(kind, name), labels=labels, merge=True)
+            stored.update({field: make_reference(secret_name, field) for field in plain})
+        for ref_name, key in references_in(stored):
+            found = tx.get_secret(ref_name)
+            if found is None:
+                raise NotFoundError(f"{kind} {name!r} references secret {ref_name!r}, which does not exist")
+            if key not in found[0].keys:
+                raise NotFoundError(f"{kind} {name!r} references key {key!r} that secret {ref_name!r} does not have")
+        return stored
+
+    def _drop_owned_secrets(self, tx: Transaction, kind: str, name: str, keep: Iterable[str] = ()) -> None:
+        for secret_name in tx.secrets_owned_by(owner_of(kind, name)):
+            if secret_name not in keep:
+                found = tx.get_secret(secret_name)
+                tx.delete_secret(secret_name)
+                if found:
+                    self.backend.discard(secret_name, found[1])
+
+    # ----- connectors ----------------------------------------------------------------------
+
+    def register_connector(self, spec: ConnectorSpec, *, replace: bool = False) -> Connector:
+        """Register a service connector; plain secret values go to the secret store."""
+        with self.store.transaction() as tx:
+            return self._register_connector(tx, spec, replace=replace)
+
+    def _register_connector(self, tx: Transaction, spec: ConnectorSpec, *, replace: bool) -> Connector:
+        schema = config_class_for(spec.type, spec.auth_method)
+        resource_types = spec.resource_types or list(RESOURCE_TYPES[spec.type])
+        check_resource_types(spec.type, resource_types)
+        if not replace and tx.get_connector(spec.name) is not None:
+            raise ConflictError(f"connector {spec.name!r} already exists")
+        context = f"invalid configuration for {spec.type.value} connector ({spec.auth_method})"
+        validated = validate_or_raise(schema, spec.configuration, context).model_dump(mode="json")
+        stored = self._externalize(tx, "connector", spec.name, schema, validated, spec.labels)
+        return tx.save_connector(spec.model_copy(update={"configuration": stored, "resource_types": resource_types}))
+
+    def get_connector(self, name: str) -> Connector:
+        with self.store.transaction() as tx:
+            return _require(tx.get_connector(name), "connector", name)
+
+    def list_connectors(self) -> list[Connector]:
+        with self.store.transaction() as tx:
+            return tx.list_connectors()
+
+    def delete_connector(self, name: str) -> None:
+        """Delete a connector and its owned secret; refused while components link to it."""
+        with self.store.transaction() as tx:
+            _require(tx.get_connector(name), "connector", name)
+            users = tx.components_using_connector(name)
+            if users:
+                raise InUseError(f"connector {name!r} is used by component(s) {', '.join(users)}: unlink them first")
+            tx.delete_connector(name)
+            self._drop_owned_secrets(tx, "connector", name)
+
+    # ----- components ----------------------------------------------------------------------
+
+    def register_component(self, spec: ComponentSpec, *, replace: bool = False) -> Component:
+        """Register a component after validating its flavor, config and connector."""
+        with self.store.transaction() as tx:
+            return self._register_component(tx, spec, replace=replace)
+
+    def _register_component(self, tx: Transaction, spec: ComponentSpec, *, replace: bool) -> Component:
+        flavor = self.flavors.get(spec.type, spec.flavor)
+        if not replace and tx.get_component(spec.name) is not None:
+            raise ConflictError(f"component {spec.name!r} already exists")
+        if spec.connector is not None:
+            connector = tx.get_connector(spec.connector)
+            if connector is None:
+                raise NotFoundError(f"connector {spec.connector!r} does not exist")
+            needed = flavor.connector_resource_type
+            if needed is None:
+                raise InputError(f"flavor {flavor.name!r} ({flavor.type.value}) cannot use a service connector")
+            if needed not in connector.resource_types:
+                raise InputError(
+                    f"connector {connector.name!r} does not offer {needed.value!r}, "
+                    f"which flavor {flavor.name!r} needs"
+                )
+        context = f"invalid config for flavor {flavor.name!r} ({flavor.type.value})"
+        validated = validate_or_raise(flavor.config_class, spec.config, context).model_dump(mode="json")
+        stored = self._externalize(tx, "component", spec.name, flavor.config_class, validated, spec.labels)
+        return tx.save_component(spec.model_copy(update={"config": stored}))
+
+    def update_component(
+        self,
+        name: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
+        connector: str | None = _UNSET,
+    ) -> Component:
+        """Merge new config values and labels into a component; ``connector=None`` unlinks it."""
+        with self.store.transaction() as tx:
+            current = _require(tx.get_component(name), "component", name)
+            spec = ComponentSpec(
+                name=current.name,
+                type=current.type,
+                flavor=current.flavor,
+                config={**current.config, **(config or {})},
+                labels={**current.labels, **(labels or {})},
+                connector=current.connector if connector is _UNSET else connector,
+            )
+            return self._register_component(tx, spec, replace=True)
+
+    def get_component(self, name: str) -> Component:
+        with self.store.transaction() as tx:
+            return _require(tx.get_component(name), "component", name)
+
+    def list_components(self, component_type: ComponentType | None = None) -> list[Component]:
+        with self.store.transaction() as tx:
+            return tx.list_components(component_type)
+
+    def describe_component(self, name: str, *, show_secrets: bool = False) -> ComponentDetail:
+        with self.store.transaction() as tx:
+            component = _require(tx.get_component(name), "component", name)
+            detail = self._component_detail(tx, component)
+        return self._with_secrets(detail) if show_secrets else detail
+
+    def delete_component(self, name: str) -> None:
+        """Delete a component and its owned secret; refused while a stack uses it."""
+        with self.store.transaction() as tx:
+            _require(tx.get_component(name), "component", name)
+            stacks = tx.stacks_using_component(name)
+            if stacks:
+                raise InUseError(f"component {name!r} is used by stack(s) {', '.join(stacks)}: delete or change them first")
+            tx.delete_component(name)
+            self._drop_owned_secrets(tx, "component", name)
+
+    def _component_detail(self, tx: Transaction, component: Component) -> ComponentDetail:
+        connector = tx.get_connector(component.connector) if component.connector else None
+        return ComponentDetail(
+            name=component.name,
+            type=component.type,
+            flavor=component.flavor,
+            config=component.config,
+            labels=component.labels,
+            connector=connector,
+        )
+
+    def _with_secrets(self, detail: ComponentDetail) -> ComponentDetail:
+        connector = detail.connector
+        if connector is not None:
+            connector = connector.model_copy(update={"configuration": self.resolve(connector.configuration)})
+        return detail.model_copy(update={"config": self.resolve(detail.config), "connector": connector})
+
+    # ----- stacks --------------------------------------------------------------------------
+
+    def register_stack(
+        self, name: str, component_names: Iterable[str], *, labels: Mapping[str, str] | None = None, replace: bool = False
+    ) -> Stack:
+        """Group components into a stack: one per type, with an orchestrator and an artifact store."""
+        with self.store.transaction() as tx:
+            return self._register_stack(tx, name, list(component_names), dict(labels or {}), replace=replace)
+
+    def _register_stack(
+        self, tx: Transaction, name: str, component_names: list[str], labels: dict[str, str], *, replace: bool
+    ) -> Stack:
+        if not replace and tx.get_stack(name) is not None:
+            raise ConflictError(f"stack {name!r} already exists")
+        by_type: dict[ComponentType, str] = {}
+        for component_name in component_names:
+            component = tx.get_component(component_name)
+            if component is None:
+                raise NotFoundError(f"component {component_name!r} does not exist")
+            if component.type in by_type and by_type[component.type] != component_name:
+                raise ConflictError(
+                    f"a stack holds one {component.type.value}, got two: {by_type[component.type]!r} and {component_name!r}"
+                )
+            by_type[component.type] = component_name
+        missing = [t.value for t in REQUIRED_STACK_TYPES if t not in by_type]
+        if missing:
+            raise InputError(f"stack {name!r} needs a component of type {' and '.join(missing)}")
+        spec = validate_or_raise(StackSpec, {"name": name, "components": by_type, "labels": labels}, "invalid stack")
+        return tx.save_stack(spec)
+
+    def get_stack(self, name: str) -> Stack:
+        with self.store.transaction() as tx:
+            return _require(tx.get_stack(name), "stack", name)
+
+    def list_stacks(self) -> list[Stack]:
+        with self.store.transaction() as tx:
+            return tx.list_stacks()
+
+    def describe_stack(self, name: str, *, show_secrets: bool = False) -> StackDetail:
+        """The stack with each component and its connector; secrets stay references unless asked."""
+        with self.store.transaction() as tx:
+            stack = _require(tx.get_stack(name), "stack", name)
+            components = {
+                component_type: self._component_detail(tx, _require(tx.get_component(cname), "component", cname))
+                for component_type, cname in stack.components.items()
+            }
+        if show_secrets:
+            components = {t: self._with_secrets(d) for t, d in components.items()}
+        return StackDetail(
+            name=stack.name,
+            active=self.active_stack() == stack.name,
+            labels=stack.labels,
+            components=components,
+            created_at=stack.created_at,
+            updated_at=stack.updated_at,
+        )
+
+    def delete_stack(self, name: str) -> None:
+        """Delete a stack; its components stay registered."""
+        with self.store.transaction() as tx:
+            _require(tx.get_stack(name), "stack", name)
+            tx.delete_stack(name)
+        if self.active_stack() == name:
+            self._active_file.unlink(missing_ok=True)
+
+    def set_active_stack(self, name: str) -> None:
+        """Remember ``name`` as this user's active stack."""
+        self.get_stack(name)
+        self._active_file.write_text(name + "\n")
+
+    def active_stack(self) -> str | None:
+        """This user's active stack, if one is set."""
+        if self._active_file.exists():
+            return self._active_file.read_text().strip() or None
+        return None
+
+
+def _require(value: Any, kind: str, name: str) -> Any:
+    if value is None:
+        raise NotFoundError(f"{kind} {name!r} does not exist")
+    return value
+
+
+def _check_secret_name(name: str) -> None:
+    if not re.match(SECRET_NAME_PATTERN, name):
+        raise InputError(f"invalid secret name {name!r}: use lowercase letters, digits, _ and -")
+
+
+def _check_secret_key(key: str) -> None:
+    if not re.fullmatch(SECRET_KEY_PATTERN, key):
+        raise InputError(f"invalid secret key {key!r}: use letters, digits, _ and -, not starting with a digit")

@@ -1,0 +1,314 @@
+"""SQLAlchemy store of the registry. Rows never leave this module: pydantic models go in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from provisioner.registry.models import (
+    Component,
+    ComponentSpec,
+    ComponentType,
+    Connector,
+    ConnectorSpec,
+    SecretInfo,
+    Stack,
+    StackSpec,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class _ConnectorRow(_Timestamps, _Base):
+    __tablename__ = "connectors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    auth_method: Mapped[str] = mapped_column(String(32))
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resource_types: Mapped[list[str]] = mapped_column(JSON)
+    env: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class _ComponentRow(_Timestamps, _Base):
+    __tablename__ = "components"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    flavor: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    connector_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connectors.id", ondelete="RESTRICT"), nullable=True
+    )
+    connector: Mapped[_ConnectorRow | None] = relationship()
+
+
+class _StackMemberRow(_Base):
+    __tablename__ = "stack_members"
+    __table_args__ = (UniqueConstraint("stack_id", "type"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stack_id: Mapped[int] = mapped_column(ForeignKey("stacks.id", ondelete="CASCADE"))
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="RESTRICT"))
+    type: Mapped[str] = mapped_column(String(32))
+    component: Mapped[_ComponentRow] = relationship()
+
+
+class _StackRow(_Timestamps, _Base):
+    __tablename__ = "stacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    members: Mapped[list[_StackMemberRow]] = relationship(cascade="all, delete-orphan")
+
+
+class _SecretRow(_Timestamps, _Base):
+    __tablename__ = "secrets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    keys: Mapped[list[str]] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+def _component(row: _ComponentRow) -> Component:
+    return Component(
+        name=row.name,
+        type=ComponentType(row.type),
+        flavor=row.flavor,
+        config=dict(row.config),
+        labels=dict(row.labels),
+        connector=row.connector.name if row.connector else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _connector(row: _ConnectorRow) -> Connector:
+    return Connector.model_validate(
+        {
+            "name": row.name,
+            "type": row.type,
+            "auth_method": row.auth_method,
+            "configuration": dict(row.configuration),
+            "resource_types": list(row.resource_types),
+            "env": row.env,
+            "labels": dict(row.labels),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def _stack(row: _StackRow) -> Stack:
+    return Stack(
+        name=row.name,
+        components={ComponentType(m.type): m.component.name for m in row.members},
+        labels=dict(row.labels),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _secret(row: _SecretRow) -> SecretInfo:
+    return SecretInfo(
+        name=row.name,
+        keys=list(row.keys),
+        backend=row.backend,
+        owner=row.owner,
+        labels=dict(row.labels),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class Transaction:
+    """Reads and writes inside one database transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _one(self, model: type[Any], name: str) -> Any:
+        return self._session.scalars(select(model).where(model.name == name)).one_or_none()
+
+    # components
+    def get_component(self, name: str) -> Component | None:
+        row = self._one(_ComponentRow, name)
+        return _component(row) if row else None
+
+    def list_components(self, component_type: ComponentType | None = None) -> list[Component]:
+        query = select(_ComponentRow).order_by(_ComponentRow.name)
+        if component_type is not None:
+            query = query.where(_ComponentRow.type == component_type.value)
+        return [_component(row) for row in self._session.scalars(query)]
+
+    def save_component(self, spec: ComponentSpec) -> Component:
+        """Insert the component, or update the one of the same name in place."""
+        row = self._one(_ComponentRow, spec.name) or _ComponentRow(name=spec.name)
+        row.type = spec.type.value
+        row.flavor = spec.flavor
+        row.config = dict(spec.config)
+        row.labels = dict(spec.labels)
+        row.connector = self._one(_ConnectorRow, spec.connector) if spec.connector else None
+        self._session.add(row)
+        self._session.flush()
+        return _component(row)
+
+    def delete_component(self, name: str) -> None:
+        self._session.delete(self._one(_ComponentRow, name))
+        self._session.flush()
+
+    def stacks_using_component(self, name: str) -> list[str]:
+        query = (
+            select(_StackRow.name)
+            .join(_StackMemberRow, _StackMemberRow.stack_id == _StackRow.id)
+            .join(_ComponentRow, _ComponentRow.id == _StackMemberRow.component_id)
+            .where(_ComponentRow.name == name)
+            .order_by(_StackRow.name)
+        )
+        return list(self._session.scalars(query))
+
+    # connectors
+    def get_connector(self, name: str) -> Connector | None:
+        row = self._one(_ConnectorRow, name)
+        return _connector(row) if row else None
+
+    def list_connectors(self) -> list[Connector]:
+        return [_connector(r) for r in self._session.scalars(select(_ConnectorRow).order_by(_ConnectorRow.name))]
+
+    def save_connector(self, spec: ConnectorSpec) -> Connector:
+        """Insert the connector, or update the one of the same name in place."""
+        row = self._one(_ConnectorRow, spec.name) or _ConnectorRow(name=spec.name)
+        row.type = spec.type.value
+        row.auth_method = spec.auth_method
+        row.configuration = dict(spec.configuration)
+        row.resource_types = [r.value for r in spec.resource_types]
+        row.env = spec.env
+        row.labels = dict(spec.labels)
+        self._session.add(row)
+        self._session.flush()
+        return _connector(row)
+
+    def delete_connector(self, name: str) -> None:
+        self._session.delete(self._one(_ConnectorRow, name))
+        self._session.flush()
+
+    def components_using_connector(self, name: str) -> list[str]:
+        query = (
+            select(_ComponentRow.name)
+            .join(_ConnectorRow, _ConnectorRow.id == _ComponentRow.connector_id)
+            .where(_ConnectorRow.name == name)
+            .order_by(_ComponentRow.name)
+        )
+        return list(self._session.scalars(query))
+
+    # stacks
+    def get_stack(self, name: str) -> Stack | None:
+        row = self._one(_StackRow, name)
+        return _stack(row) if row else None
+
+    def list_stacks(self) -> list[Stack]:
+        return [_stack(r) for r in self._session.scalars(select(_StackRow).order_by(_StackRow.name))]
+
+    def save_stack(self, spec: StackSpec) -> Stack:
+        """Insert the stack, or replace the members and labels of the one of the same name."""
+        row = self._one(_StackRow, spec.name) or _StackRow(name=spec.name)
+        row.labels = dict(spec.labels)
+        row.members.clear()
+        self._session.add(row)
+        self._session.flush()
+        for component_type, component_name in spec.components.items():
+            component = self._one(_ComponentRow, component_name)
+            row.members.append(_StackMemberRow(type=component_type.value, component=component))
+        self._session.flush()
+        return _stack(row)
+
+    def delete_stack(self, name: str) -> None:
+        self._session.delete(self._one(_StackRow, name))
+        self._session.flush()
+
+    # secrets
+    def get_secret(self, name: str) -> tuple[SecretInfo, str] | None:
+        """The secret's metadata and its sealed payload."""
+        row = self._one(_SecretRow, name)
+        return (_secret(row), row.payload) if row else None
+
+    def list_secrets(self) -> list[SecretInfo]:
+        return [_secret(r) for r in self._session.scalars(select(_SecretRow).order_by(_SecretRow.name))]
+
+    def save_secret(
+        self, name: str, *, backend: str, payload: str, keys: list[str], owner: str | None, labels: dict[str, str]
+    ) -> SecretInfo:
+        """Insert or replace a secret's sealed payload."""
+        row = self._one(_SecretRow, name) or _SecretRow(name=name)
+        row.backend = backend
+        row.payload = payload
+        row.keys = sorted(keys)
+        row.owner = owner
+        row.labels = dict(labels)
+        self._session.add(row)
+        self._session.flush()
+        return _secret(row)
+
+    def delete_secret(self, name: str) -> None:
+        self._session.delete(self._one(_SecretRow, name))
+        self._session.flush()
+
+    def secrets_owned_by(self, owner: str) -> list[str]:
+        query = select(_SecretRow.name).where(_SecretRow.owner == owner).order_by(_SecretRow.name)
+        return list(self._session.scalars(query))
+
+
+def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+class Store:
+    """The registry database; the schema is created on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # No pool: each CLI run is short, and idle pooled connections would pile up on a shared server.
+        self._engine = create_engine(url, poolclass=NullPool)
+        if self._engine.dialect.name == "sqlite":
+            _enable_sqlite_foreign_keys(self._engine)
+        _Base.metadata.create_all(self._engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield Transaction(session)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def drop_all(self) -> None:
+        """Remove every table (tests use this to reset a shared database)."""
+        _Base.metadata.drop_all(self._engine)

@@ -1,0 +1,37 @@
+"""Helpers for CLI tests: run a command in-process and read the registry's raw rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, select
+from typer.testing import CliRunner, Result
+
+from provisioner.cli.main import app
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    """Run ``provisioner ARGS`` in-process."""
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def cli_json(*args: str) -> Any:
+    """Run a command with ``--output json`` and decode its stdout."""
+    result = cli(*args, "--output", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def raw_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every registry table, as plain dicts, straight from the database."""
+    engine = create_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        rows = {
+            table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+            for table in metadata.sorted_tables
+        }
+    engine.dispose()
+    return rows

@@ -1,0 +1,117 @@
+"""The flavor catalog: every component type has flavors, and plugins add more via entry points."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provisioner.registry.flavors import Flavor, FlavorRegistry, validate_flavor_class
+from provisioner.registry.models import ComponentType
+from tests.helpers import cli, cli_json
+
+PLUGIN = Path(__file__).parent / "plugins" / "provisioner_extra_flavors"
+MAPPED_FLAVORS = {
+    ("orchestrator", "kubernetes"),
+    ("artifact_store", "s3"),
+    ("artifact_store", "gcp"),
+    ("container_registry", "aws"),
+    ("container_registry", "gcp"),
+    ("experiment_tracker", "mlflow"),
+    ("model_registry", "mlflow"),
+    ("step_operator", "sagemaker"),
+    ("step_operator", "vertex"),
+    ("image_builder", "kaniko"),
+    ("image_builder", "gcp"),
+}
+
+
+def test_flavor_list_covers_all_thirteen_types_and_the_mapped_flavors() -> None:
+    flavors = cli_json("flavor", "list")
+
+    assert {f["type"] for f in flavors} == {t.value for t in ComponentType}
+    assert len(ComponentType) == 13
+    assert MAPPED_FLAVORS <= {(f["type"], f["name"]) for f in flavors}
+
+
+def test_flavor_describe_shows_schema_and_secret_fields() -> None:
+    flavor = cli_json("flavor", "describe", "mlflow", "--type", "experiment_tracker")
+
+    assert flavor["secret_fields"] == ["tracking_password"]
+    assert "tracking_uri" in flavor["config_schema"]["required"]
+
+
+def test_flavor_describe_of_a_shared_name_asks_for_the_type() -> None:
+    result = cli("flavor", "describe", "mlflow")
+
+    assert result.exit_code == 2
+    assert "pass --type" in result.stderr
+
+
+def test_validate_flavor_class_names_a_class_with_the_wrong_base() -> None:
+    class NotAFlavor:
+        name = "x"
+
+    with pytest.raises(TypeError, match="NotAFlavor"):
+        validate_flavor_class(NotAFlavor, "entry point 'bad'")
+
+
+def test_duplicate_flavor_from_a_plugin_is_reported_not_taken() -> None:
+    class ShadowS3(Flavor):
+        name = "s3"
+        type = ComponentType.ARTIFACT_STORE
+        source = "shadow-package"
+
+    builtin = FlavorRegistry.load().all()
+    catalog = FlavorRegistry([*builtin, ShadowS3])
+
+    assert catalog.get(ComponentType.ARTIFACT_STORE, "s3").source == "builtin"
+    assert any("shadow-package" in error for error in catalog.errors)
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test plugin, really installed by pip into a folder of its own."""
+    target = tmp_path_factory.mktemp("plugin-site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(PLUGIN)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _provisioner(plugin_site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-c", "from provisioner.cli.main import run; run()", *args],
+        env=env, capture_output=True, text=True, check=False,
+    )
+
+
+def test_installed_plugin_adds_flavors_through_entry_points(plugin_site: Path) -> None:
+    listed = _provisioner(plugin_site, "flavor", "list", "--output", "json")
+
+    assert listed.returncode == 0, listed.stderr
+    flavors = {(f["type"], f["name"]): f for f in json.loads(listed.stdout)}
+    assert flavors[("alerter", "discord")]["source"] == "provisioner-extra-flavors"
+    assert flavors[("alerter", "discord")]["secret_fields"] == ["webhook_url"]
+    assert ("artifact_store", "minio") in flavors
+
+
+def test_component_of_a_plugin_flavor_is_validated_and_registered(plugin_site: Path) -> None:
+    bad = _provisioner(plugin_site, "component", "register", "alerts", "-t", "alerter", "-f", "discord")
+    good = _provisioner(
+        plugin_site, "component", "register", "alerts", "-t", "alerter", "-f", "discord",
+        "-c", "webhook_url=https://discord.example/hook/abc",
+    )
+
+    assert bad.returncode == 2 and "webhook_url" in bad.stderr
+    assert good.returncode == 0, good.stderr
+    described = _provisioner(plugin_site, "component", "describe", "alerts", "-o", "json")
+    assert json.loads(described.stdout)["config"]["webhook_url"] == "{{secret:component-alerts.webhook_url}}"

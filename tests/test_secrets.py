@@ -1,0 +1,70 @@
+"""The local encrypted secret store and the `provisioner secret` commands."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from tests.helpers import cli, cli_json, raw_rows
+from provisioner.secrets import MASK, parse_reference, resolve_references
+
+
+def test_secret_values_are_masked_unless_show_secrets(store_url: str) -> None:
+    assert cli("secret", "set", "slack", "token=xoxb-123", "channel=C42").exit_code == 0
+
+    masked = cli_json("secret", "describe", "slack")
+    shown = cli_json("secret", "describe", "slack", "--show-secrets")
+
+    assert masked["values"] == {"channel": MASK, "token": MASK}
+    assert shown["values"] == {"channel": "C42", "token": "xoxb-123"}
+    assert "xoxb-123" not in cli("secret", "describe", "slack").stdout
+
+
+def test_secret_set_merges_keys_and_stores_ciphertext_only(store_url: str) -> None:
+    cli("secret", "set", "db", "user=ml")
+    cli("secret", "set", "db", "password=s3cr3t-value")
+
+    assert cli_json("secret", "describe", "db", "--show-secrets")["values"] == {
+        "password": "s3cr3t-value",
+        "user": "ml",
+    }
+    rows = raw_rows(store_url)["secrets"]
+    assert rows[0]["payload"] and "s3cr3t-value" not in json.dumps(rows, default=str)
+
+
+def test_secret_key_file_is_private(isolated_environ: Path) -> None:
+    assert cli("secret", "set", "db", "password=x").exit_code == 0
+
+    key_file = isolated_environ / "secrets.key"
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_secret_set_prompts_for_a_bare_key_without_echo(store_url: str) -> None:
+    result = cli("secret", "set", "db", "password", input="typed-in-value\n")
+
+    assert result.exit_code == 0, result.stderr
+    assert "typed-in-value" not in result.output
+    assert cli_json("secret", "describe", "db", "--show-secrets")["values"] == {"password": "typed-in-value"}
+
+
+def test_secret_from_another_key_cannot_be_read(isolated_environ: Path) -> None:
+    cli("secret", "set", "db", "password=x")
+    (isolated_environ / "secrets.key").write_bytes(b"A" * 43 + b"=")
+
+    result = cli("secret", "describe", "db", "--show-secrets")
+
+    assert result.exit_code == 2
+    assert "cannot be decrypted" in result.stderr
+
+
+def test_references_resolve_only_when_asked() -> None:
+    config = {"uri": "http://m", "password": "{{secret:mlflow.password}}"}
+
+    assert parse_reference(config["password"]) == ("mlflow", "password")
+    assert parse_reference("{{secret:mlflow}}") is None
+    assert resolve_references(config, lambda name, key: f"{name}/{key}") == {
+        "uri": "http://m",
+        "password": "mlflow/password",
+    }
