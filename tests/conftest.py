@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 POSTGRES_URL_ENV = "PROVISIONER_TEST_POSTGRES_URL"
+TEST_PLUGIN = Path(__file__).parent / "plugins" / "provisioner_test_plugin"
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +43,53 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         Store(url).drop_all()
     os.environ["PROVISIONER_STORE_URL"] = url
     return url
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test plugin (extra flavors and the `demo` recipe), really installed by pip into its own folder."""
+    target = tmp_path_factory.mktemp("plugin-site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(TEST_PLUGIN)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+@pytest.fixture()
+def demo_recipe(plugin_site: Path) -> Iterator[Path]:
+    """Make the installed test plugin visible to entry-point discovery in this process."""
+    sys.path.insert(0, str(plugin_site))
+    try:
+        yield plugin_site
+    finally:
+        sys.path.remove(str(plugin_site))
+        for name in [m for m in sys.modules if m.startswith("provisioner_test_plugin")]:
+            del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server on loopback for the whole run; tests reset it before use."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def aws_endpoint(moto_server: str) -> str:
+    """Point boto3 (and so the simulated engine) at a freshly reset moto server."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
+    os.environ["AWS_ENDPOINT_URL"] = moto_server
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1"})
+    return moto_server

@@ -35,3 +35,31 @@ def raw_rows(url: str) -> dict[str, list[dict[str, Any]]]:
         }
     engine.dispose()
     return rows
+
+
+def deploy_cli(*args: str, input: str | None = None) -> Result:
+    """Run ``deploy-stack ARGS`` in-process."""
+    from provisioner.cli.deploy import deploy_app
+
+    return CliRunner().invoke(deploy_app, list(args), input=input)
+
+
+def destroy_cli(*args: str, input: str | None = None) -> Result:
+    """Run ``destroy-stack ARGS`` in-process."""
+    from provisioner.cli.deploy import destroy_app
+
+    return CliRunner().invoke(destroy_app, list(args), input=input)
+
+
+def registry_rows() -> dict[str, list[dict[str, Any]]]:
+    """Raw rows of the registry of the current PROVISIONER_HOME / PROVISIONER_STORE_URL."""
+    from provisioner.paths import store_url
+
+    return raw_rows(store_url())
+
+
+def s3_buckets() -> list[str]:
+    """Bucket names in the emulator boto3 is pointed at."""
+    import boto3
+
+    return sorted(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"])

@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ["pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "boto3", "botocore",
          "mlflow", "moto", "kubernetes", "sqlalchemy"]
-ENTRY_MODULES = ["provisioner.cli.main"]
+ENTRY_MODULES = ["provisioner.cli.main", "provisioner.cli.deploy"]
 
 
 def _modules_after_import(module: str) -> set[str]:
@@ -23,15 +25,24 @@ def test_importing_cli_entry_modules_loads_no_heavy_module() -> None:
         assert not loaded & set(HEAVY), f"{module} imports {sorted(loaded & set(HEAVY))}"
 
 
-def test_help_renders_without_loading_heavy_modules() -> None:
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        pytest.param("provisioner.cli.main:run", "component", id="provisioner"),
+        pytest.param("provisioner.cli.deploy:run_deploy", "--simulate", id="deploy-stack"),
+        pytest.param("provisioner.cli.deploy:run_destroy", "--yes", id="destroy-stack"),
+    ],
+)
+def test_help_renders_without_loading_heavy_modules(entry: str, expected: str) -> None:
+    module, function = entry.split(":")
     code = (
         "import sys, json\n"
-        "from provisioner.cli.main import run\n"
-        "sys.argv = ['provisioner', '--help']\n"
+        f"from {module} import {function} as run\n"
+        "sys.argv = ['cmd', '--help']\n"
         "try:\n    run()\nexcept SystemExit:\n    pass\n"
         "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in json.loads(result.stderr.strip().splitlines()[-1])}
-    assert "component" in result.stdout
+    assert expected in result.stdout
     assert not loaded & set(HEAVY)

@@ -14,7 +14,6 @@ from provisioner.registry.flavors import Flavor, FlavorRegistry, validate_flavor
 from provisioner.registry.models import ComponentType
 from tests.helpers import cli, cli_json
 
-PLUGIN = Path(__file__).parent / "plugins" / "provisioner_extra_flavors"
 MAPPED_FLAVORS = {
     ("orchestrator", "kubernetes"),
     ("artifact_store", "s3"),
@@ -73,19 +72,6 @@ def test_duplicate_flavor_from_a_plugin_is_reported_not_taken() -> None:
     assert any("shadow-package" in error for error in catalog.errors)
 
 
-@pytest.fixture(scope="session")
-def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test plugin, really installed by pip into a folder of its own."""
-    target = tmp_path_factory.mktemp("plugin-site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(PLUGIN)],
-        check=True,
-        capture_output=True,
-    )
-    return target
-
-
 def _provisioner(plugin_site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
@@ -99,7 +85,7 @@ def test_installed_plugin_adds_flavors_through_entry_points(plugin_site: Path) -
 
     assert listed.returncode == 0, listed.stderr
     flavors = {(f["type"], f["name"]): f for f in json.loads(listed.stdout)}
-    assert flavors[("alerter", "discord")]["source"] == "provisioner-extra-flavors"
+    assert flavors[("alerter", "discord")]["source"] == "provisioner-test-plugin"
     assert flavors[("alerter", "discord")]["secret_fields"] == ["webhook_url"]
     assert ("artifact_store", "minio") in flavors
 

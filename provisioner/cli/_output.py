@@ -59,7 +59,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict):
-        return escape(", ".join(f"{k}={v}" for k, v in value.items()))
+        return escape(", ".join(f"{getattr(k, 'value', k)}={getattr(v, 'value', v)}" for k, v in value.items()))
     if isinstance(value, (list, tuple)):
         return escape(", ".join(str(getattr(v, "value", v)) for v in value))
     return escape(str(getattr(value, "value", value)))

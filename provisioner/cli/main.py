@@ -2,7 +2,7 @@
 
 import typer
 
-from provisioner.cli import component, connector, flavor, secret, stack
+from provisioner.cli import component, connector, flavor, recipe, secret, stack
 
 app = typer.Typer(
     name="provisioner",
@@ -15,6 +15,8 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(connector.app, name="connector")
 app.add_typer(secret.app, name="secret")
 app.add_typer(flavor.app, name="flavor")
+app.add_typer(recipe.app, name="recipe")
+app.command("unlock")(recipe.unlock)
 
 
 def run() -> None:

@@ -7,7 +7,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError
+from provisioner.recipe_api import (
+    LABEL_ENV,
+    LABEL_MANAGED_BY,
+    LABEL_RECIPE,
+    LABEL_STACK,
+    MANAGED_BY,
+    RecipeContext,
+    RegistrationPlan,
+)
 from provisioner.registry.connector_schemas import RESOURCE_TYPES, check_resource_types, config_class_for
 from provisioner.registry.flavors import FlavorRegistry
 from provisioner.registry.flavors.base import FlavorConfig
@@ -391,11 +402,133 @@ class Registry:
         self.get_stack(name)
         self._active_file.write_text(name + "\n")
 
+    # ----- deployments ---------------------------------------------------------------------
+
+    def apply_deployment(self, plan: RegistrationPlan, context: RecipeContext) -> DeploymentRecord:
+        """Register a deployment's connectors, components and stack in one transaction.
+
+        Re-running updates everything in place; objects a previous run registered for this
+        stack and the plan no longer has are removed. Objects of the same name that this stack
+        does not manage are never taken over.
+        """
+        labels = {
+            LABEL_STACK: context.stack_name,
+            LABEL_ENV: context.env,
+            LABEL_RECIPE: context.recipe,
+            LABEL_MANAGED_BY: MANAGED_BY,
+        }
+        with self.store.transaction() as tx:
+            self._refuse_takeover(tx, plan, context.stack_name)
+            for entry in plan.connectors:
+                spec = validate_or_raise(
+                    ConnectorSpec,
+                    {
+                        "name": entry.name,
+                        "type": entry.type,
+                        "auth_method": entry.auth_method,
+                        "configuration": entry.configuration,
+                        "resource_types": entry.resource_types,
+                        "env": context.env,
+                        "labels": labels,
+                    },
+                    f"recipe output for connector {entry.name!r}",
+                )
+                self._register_connector(tx, spec, replace=True)
+            for component_entry in plan.components:
+                component_spec = validate_or_raise(
+                    ComponentSpec,
+                    {
+                        "name": component_entry.name,
+                        "type": component_entry.type,
+                        "flavor": component_entry.flavor,
+                        "config": component_entry.config,
+                        "labels": labels,
+                        "connector": component_entry.connector,
+                    },
+                    f"recipe output for component {component_entry.name!r}",
+                )
+                self._register_component(tx, component_spec, replace=True)
+            names = [c.name for c in plan.components]
+            self._register_stack(tx, context.stack_name, names, labels, replace=True)
+            for stale in tx.list_components():
+                if _managed_by(stale.labels, context.stack_name) and stale.name not in names:
+                    tx.delete_component(stale.name)
+                    self._drop_owned_secrets(tx, "component", stale.name)
+            connector_names = [c.name for c in plan.connectors]
+            for stale_connector in tx.list_connectors():
+                if _managed_by(stale_connector.labels, context.stack_name) and stale_connector.name not in connector_names:
+                    tx.delete_connector(stale_connector.name)
+                    self._drop_owned_secrets(tx, "connector", stale_connector.name)
+        return DeploymentRecord(stack=context.stack_name, components=names, connectors=connector_names)
+
+    def _refuse_takeover(self, tx: Transaction, plan: RegistrationPlan, stack_name: str) -> None:
+        existing_stack = tx.get_stack(stack_name)
+        if existing_stack is not None and not _managed_by(existing_stack.labels, stack_name):
+            raise ConflictError(f"stack {stack_name!r} exists and was not registered by deploy-stack: choose another --name")
+        for entry in plan.components:
+            component = tx.get_component(entry.name)
+            if component is not None and not _managed_by(component.labels, stack_name):
+                raise ConflictError(f"component {entry.name!r} exists and does not belong to stack {stack_name!r}")
+        for connector_entry in plan.connectors:
+            connector = tx.get_connector(connector_entry.name)
+            if connector is not None and not _managed_by(connector.labels, stack_name):
+                raise ConflictError(f"connector {connector_entry.name!r} exists and does not belong to stack {stack_name!r}")
+
+    def deployment(self, stack_name: str) -> DeploymentRecord:
+        """What deploy-stack registered for ``stack_name`` (empty if nothing)."""
+        with self.store.transaction() as tx:
+            stack = tx.get_stack(stack_name)
+            return DeploymentRecord(
+                stack=stack_name if stack is not None and _managed_by(stack.labels, stack_name) else None,
+                components=[c.name for c in tx.list_components() if _managed_by(c.labels, stack_name)],
+                connectors=[c.name for c in tx.list_connectors() if _managed_by(c.labels, stack_name)],
+            )
+
+    def unregister_deployment(self, stack_name: str) -> DeploymentRecord:
+        """Remove, in one transaction, everything deploy-stack registered for ``stack_name``."""
+        with self.store.transaction() as tx:
+            stack = tx.get_stack(stack_name)
+            removed = DeploymentRecord()
+            if stack is not None and _managed_by(stack.labels, stack_name):
+                tx.delete_stack(stack_name)
+                removed.stack = stack_name
+            for component in tx.list_components():
+                if _managed_by(component.labels, stack_name):
+                    users = tx.stacks_using_component(component.name)
+                    if users:
+                        raise InUseError(
+                            f"component {component.name!r} of {stack_name!r} is also used by stack(s) "
+                            f"{', '.join(users)}: remove it from them first"
+                        )
+                    tx.delete_component(component.name)
+                    self._drop_owned_secrets(tx, "component", component.name)
+                    removed.components.append(component.name)
+            for connector in tx.list_connectors():
+                if _managed_by(connector.labels, stack_name):
+                    tx.delete_connector(connector.name)
+                    self._drop_owned_secrets(tx, "connector", connector.name)
+                    removed.connectors.append(connector.name)
+        if removed.stack and self.active_stack() == stack_name:
+            self._active_file.unlink(missing_ok=True)
+        return removed
+
     def active_stack(self) -> str | None:
         """This user's active stack, if one is set."""
         if self._active_file.exists():
             return self._active_file.read_text().strip() or None
         return None
+
+
+class DeploymentRecord(BaseModel):
+    """What a deployment registered (or unregistered)."""
+
+    stack: str | None = None
+    components: list[str] = Field(default_factory=list)
+    connectors: list[str] = Field(default_factory=list)
+
+
+def _managed_by(labels: Mapping[str, str], stack_name: str) -> bool:
+    return labels.get(LABEL_MANAGED_BY) == MANAGED_BY and labels.get(LABEL_STACK) == stack_name
 
 
 def _require(value: Any, kind: str, name: str) -> Any:

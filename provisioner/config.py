@@ -1,0 +1,210 @@
+"""Resolve what the user asked for into one validated DeployRequest.
+
+Precedence, lowest first: the recipe's preset for the env < the config file (its top level, then
+its ``envs.<env>`` section) < ``--set key=value`` < explicit flags (--region, --name, --backend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from provisioner.errors import InputError
+from provisioner.recipe_api import Recipe, RecipeArgs, RecipeContext
+from provisioner.registry.validation import validate_or_raise
+
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
+
+
+class EnvSection(BaseModel):
+    """Per-env settings in a config file; a new env names the preset it starts from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extends: str | None = Field(None, description="Preset env this env starts from (for envs beyond dev/staging/prod).")
+    region: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfigFile(BaseModel):
+    """The ``-f config.yaml`` file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipe: str | None = None
+    region: str | None = None
+    backend: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    envs: dict[str, EnvSection] = Field(default_factory=dict)
+
+
+class DeployRequest(BaseModel):
+    """One validated deployment request: what to deploy, where, with which args."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipe: str
+    env: str
+    stack_name: str
+    region: str | None
+    backend: str | None
+    args: dict[str, Any]
+
+    @property
+    def pulumi_stack(self) -> str:
+        """Pulumi stack name: the env, or the custom stack name when one was given."""
+        return self.env if self.stack_name == default_stack_name(self.recipe, self.env) else self.stack_name
+
+    def context(self, *, simulated: bool = False) -> RecipeContext:
+        return RecipeContext(self.recipe, self.env, self.stack_name, self.region, simulated)
+
+
+def default_stack_name(recipe: str, env: str) -> str:
+    return f"{recipe}-{env}"
+
+
+def load_config_file(path: Path) -> ConfigFile:
+    """Read and validate a YAML config file; any problem is a one-line InputError."""
+    import yaml
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"config file {str(path)!r} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"config file {str(path)!r} must hold a mapping, not {type(data).__name__}")
+    return validate_or_raise(ConfigFile, data, f"config file {str(path)!r}")
+
+
+def parse_set(assignment: str) -> tuple[list[str], Any]:
+    """``a.b=3`` -> (["a", "b"], 3); values are read as YAML scalars (numbers, booleans, lists)."""
+    import yaml
+
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set must be KEY=VALUE (got {assignment!r})")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in get_args(annotation):
+        found = _model_in(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_mapping(annotation: Any) -> bool:
+    if get_origin(annotation) in (dict, Mapping) or annotation is dict:
+        return True
+    return any(_is_mapping(inner) for inner in get_args(annotation))
+
+
+def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> None:
+    """Raise InputError unless ``path`` names a setting of ``model`` (walking nested models)."""
+    current: type[BaseModel] | None = model
+    for depth, part in enumerate(path):
+        if current is None:
+            raise InputError(f"--set {full}: {'.'.join(path[:depth])!r} has no sub-settings")
+        fields = current.model_fields
+        if part not in fields:
+            known = ", ".join(sorted(fields))
+            raise InputError(f"--set {full}: unknown setting {part!r} (known: {known})")
+        annotation = fields[part].annotation
+        if _is_mapping(annotation) and _model_in(annotation) is None:
+            return  # free-form mapping: any key below it is allowed
+        current = _model_in(annotation)
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _assign(target: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def resolve_request(
+    recipe: Recipe,
+    *,
+    env: str,
+    config_file: Path | None = None,
+    sets: Sequence[str] = (),
+    region: str | None = None,
+    stack_name: str | None = None,
+    backend: str | None = None,
+) -> tuple[DeployRequest, RecipeArgs]:
+    """Merge preset, file, --set and flags; validate against the recipe's args model.
+
+    Raises:
+        InputError: unknown env, bad file, unknown --set path, or a value of the wrong type.
+    """
+    import re
+
+    file = load_config_file(config_file) if config_file else ConfigFile()
+    if file.recipe and file.recipe != recipe.name:
+        raise InputError(f"config file is for recipe {file.recipe!r}, not {recipe.name!r}")
+    if not re.match(ENV_NAME_PATTERN, env):
+        raise InputError(f"invalid env name {env!r}: lowercase letters, digits and -")
+    section = file.envs.get(env, EnvSection())
+    preset_env = section.extends or env
+    if preset_env not in recipe.presets:
+        known = ", ".join([*recipe.presets, *(e for e in file.envs if e not in recipe.presets)])
+        raise InputError(
+            f"unknown env {env!r} for recipe {recipe.name!r} (known: {known}); "
+            "a config file can add one under envs: with extends: <env>"
+        )
+    if section.extends and section.extends not in recipe.presets:
+        raise InputError(f"env {env!r} extends {section.extends!r}, which is not a preset of {recipe.name!r}")
+
+    merged = _deep_merge(dict(recipe.presets[preset_env]), file.args)
+    merged = _deep_merge(merged, section.args)
+    for assignment in sets:
+        path, value = parse_set(assignment)
+        _check_path(recipe.args_model, path, assignment.partition("=")[0])
+        _assign(merged, path, value)
+    args = validate_or_raise(recipe.args_model, merged, f"invalid settings for recipe {recipe.name!r}")
+
+    name = stack_name or default_stack_name(recipe.name, env)
+    request = validate_or_raise(
+        DeployRequest,
+        {
+            "recipe": recipe.name,
+            "env": env,
+            "stack_name": name,
+            "region": region or section.region or file.region or recipe.default_region,
+            "backend": backend or file.backend,
+            "args": args.model_dump(mode="json"),
+        },
+        "invalid request",
+    )
+    from provisioner.registry.models import NAME_PATTERN
+
+    if not re.match(NAME_PATTERN, request.stack_name):
+        raise InputError(f"invalid stack name {request.stack_name!r}: lowercase letters, digits, _ and -")
+    return request, args

@@ -1,0 +1,151 @@
+"""What every engine provides, and the results it returns."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from provisioner.config import DeployRequest
+from provisioner.errors import InputError, OperationFailedError
+from provisioner.recipe_api import Recipe, RecipeArgs
+
+
+class Op(str, Enum):
+    """What happened (or would happen) to a resource."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    SAME = "same"
+    DELETE = "delete"
+    REPLACE = "replace"
+    READ = "read"
+
+
+class ResourceRecord(BaseModel):
+    """One resource the engine touched."""
+
+    urn: str
+    type: str
+    name: str
+    op: Op
+    failed: bool = False
+    message: str | None = None
+
+
+class OutputValue(BaseModel):
+    """One stack output; ``secret`` values are masked whenever they are shown."""
+
+    value: Any
+    secret: bool = False
+
+
+class EngineResult(BaseModel):
+    """What an engine run did."""
+
+    engine: str
+    simulated: bool
+    preview: bool
+    resources: list[ResourceRecord] = Field(default_factory=list)
+    outputs: dict[str, OutputValue] = Field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Resources per operation, e.g. {"create": 12, "same": 3}."""
+        counts: dict[str, int] = {}
+        for record in self.resources:
+            counts[record.op.value] = counts.get(record.op.value, 0) + 1
+        return counts
+
+    def plain_outputs(self) -> dict[str, Any]:
+        """Output values, secrets included: for the registration mapping only, never for display."""
+        return {key: output.value for key, output in self.outputs.items()}
+
+
+class ProgressSink(Protocol):
+    """Receives engine progress as it happens."""
+
+    def started(self, urn: str, resource_type: str, op: Op) -> None: ...
+
+    def finished(self, urn: str, resource_type: str, op: Op) -> None: ...
+
+    def failed(self, urn: str, resource_type: str, message: str) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+
+class NullSink:
+    """A sink that shows nothing (JSON output, tests)."""
+
+    def __enter__(self) -> "NullSink":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def started(self, urn: str, resource_type: str, op: Op) -> None:
+        return None
+
+    def finished(self, urn: str, resource_type: str, op: Op) -> None:
+        return None
+
+    def failed(self, urn: str, resource_type: str, message: str) -> None:
+        return None
+
+    def note(self, message: str) -> None:
+        return None
+
+
+class EngineUnavailableError(InputError):
+    """The engine cannot run here (for example: no Pulumi CLI)."""
+
+
+class StackLockedError(InputError):
+    """Another run holds the stack's lock."""
+
+
+class CredentialsError(InputError):
+    """Cloud credentials are missing or invalid."""
+
+
+class ResourcesFailedError(OperationFailedError):
+    """One or more resources failed; the message names each one."""
+
+    def __init__(self, failures: list[ResourceRecord], partial: EngineResult | None = None) -> None:
+        self.failures = failures
+        self.partial = partial
+        named = "; ".join(f"{f.type} {f.name!r}: {f.message}" for f in failures) or "unknown failure"
+        super().__init__(f"{len(failures)} resource(s) failed: {named}")
+
+
+class Engine(Protocol):
+    """Runs recipe programs and keeps their state."""
+
+    name: str
+    simulated: bool
+
+    def check_available(self) -> None:
+        """Raise EngineUnavailableError if this engine cannot run here."""
+        ...
+
+    def up(
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+    ) -> EngineResult:
+        """Create or update the stack (or, with ``preview``, only say what would change)."""
+        ...
+
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
+        """Delete every resource in the stack's state."""
+        ...
+
+    def remove_stack(self, request: DeployRequest) -> None:
+        """Forget the stack (its state) after a destroy."""
+        ...
+
+    def has_stack(self, request: DeployRequest) -> bool:
+        """Whether the stack has state (resources, or a record of a deploy)."""
+        ...
+
+    def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
+        """The stack's current outputs."""
+        ...

@@ -1,0 +1,336 @@
+"""The real engine: the Pulumi CLI driven through ``pulumi.automation``.
+
+One Pulumi project per recipe (``provisioner-<recipe>``), one stack per env, a self-managed
+backend (``file://`` in the provisioner home unless --backend says otherwise), and secrets
+encrypted with a passphrase.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from provisioner.config import DeployRequest
+from provisioner.engine.base import (
+    CredentialsError,
+    EngineResult,
+    EngineUnavailableError,
+    Op,
+    OutputValue,
+    ProgressSink,
+    ResourceRecord,
+    ResourcesFailedError,
+    StackLockedError,
+)
+from provisioner.errors import OperationFailedError
+from provisioner.recipe_api import Recipe, RecipeArgs
+
+PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
+INSTALL_HINT = (
+    "the Pulumi CLI is not installed or not on PATH: install it "
+    "(curl -fsSL https://get.pulumi.com | sh, or see https://www.pulumi.com/docs/install/), "
+    "or try the whole flow without a cloud account using --simulate"
+)
+CREDENTIAL_PATTERNS = re.compile(
+    r"(NoCredentialProviders|no valid credential sources|could not find default credentials|"
+    r"InvalidClientTokenId|ExpiredToken|SignatureDoesNotMatch|UnrecognizedClientException|"
+    r"failed to refresh cached credentials|unable to load credentials|Unable to locate credentials|"
+    r"invalid_grant|Reauthentication is needed)",
+    re.IGNORECASE,
+)
+_SKIPPED_TYPES = ("pulumi:pulumi:Stack",)
+
+
+def project_name(recipe: str) -> str:
+    return f"provisioner-{recipe}"
+
+
+def passphrase() -> str:
+    """PULUMI_CONFIG_PASSPHRASE if set, else one generated on first use and kept 0600 in the home."""
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    from provisioner.paths import home, write_private_file
+
+    path = home() / "pulumi-passphrase"
+    if not path.exists():
+        write_private_file(path, secrets.token_urlsafe(32).encode())
+    return path.read_text().strip()
+
+
+def default_backend_url() -> str:
+    from provisioner.paths import home
+
+    state = home() / "state"
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return f"file://{state}"
+
+
+class _EventCollector:
+    """Turns engine events into progress calls and resource records."""
+
+    def __init__(self, sink: ProgressSink, preview: bool) -> None:
+        self.sink = sink
+        self.preview = preview
+        self.records: dict[str, ResourceRecord] = {}
+        self.errors: dict[str, list[str]] = {}
+        self.general_errors: list[str] = []
+
+    def __call__(self, event: Any) -> None:
+        if event.resource_pre_event is not None:
+            meta = event.resource_pre_event.metadata
+            if meta.type in _SKIPPED_TYPES or meta.type.startswith("pulumi:providers:"):
+                return
+            op = _op(meta.op)
+            self.records[meta.urn] = ResourceRecord(urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op)
+            if not self.preview:
+                self.sink.started(meta.urn, meta.type, op)
+        elif event.res_outputs_event is not None:
+            meta = event.res_outputs_event.metadata
+            if meta.urn in self.records and not self.preview:
+                self.sink.finished(meta.urn, meta.type, self.records[meta.urn].op)
+        elif event.diagnostic_event is not None:
+            diagnostic = event.diagnostic_event
+            if diagnostic.severity == "error":
+                message = " ".join(diagnostic.message.split())
+                if diagnostic.urn:
+                    self.errors.setdefault(diagnostic.urn, []).append(message)
+                else:
+                    self.general_errors.append(message)
+        elif event.res_op_failed_event is not None:
+            meta = event.res_op_failed_event.metadata
+            record = self.records.setdefault(
+                meta.urn, ResourceRecord(urn=meta.urn, type=meta.type, name=_name(meta.urn), op=_op(meta.op))
+            )
+            record.failed = True
+            record.message = "; ".join(self.errors.get(meta.urn, [])) or "failed"
+            self.sink.failed(meta.urn, meta.type, record.message)
+
+    def failures(self) -> list[ResourceRecord]:
+        for urn, messages in self.errors.items():
+            record = self.records.get(urn)
+            if record is not None and not record.failed:
+                record.failed = True
+                record.message = "; ".join(messages)
+        return [r for r in self.records.values() if r.failed]
+
+
+def _op(value: Any) -> Op:
+    raw = getattr(value, "value", value)
+    mapping = {"create-replacement": Op.REPLACE, "delete-replaced": Op.DELETE, "replace": Op.REPLACE}
+    try:
+        return mapping.get(raw) or Op(raw)
+    except ValueError:
+        return Op.UPDATE
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+class PulumiEngine:
+    """Drives the Pulumi CLI. ``pulumi_command`` lets tests inject a fake CLI."""
+
+    name = "pulumi"
+    simulated = False
+
+    def __init__(self, backend_url: str | None = None, pulumi_command: Any = None, work_root: Path | None = None) -> None:
+        self._backend_url = backend_url
+        self._command = pulumi_command
+        self._work_root = work_root
+
+    # ----- setup ---------------------------------------------------------------------------
+
+    def check_available(self) -> None:
+        """Find the CLI (and check its version) before anything is created or registered."""
+        if self._command is not None:
+            return
+        if shutil.which("pulumi") is None:
+            raise EngineUnavailableError(INSTALL_HINT)
+        from pulumi.automation import PulumiCommand
+
+        try:
+            self._command = PulumiCommand()
+        except FileNotFoundError:
+            raise EngineUnavailableError(INSTALL_HINT) from None
+        except Exception as exc:
+            raise EngineUnavailableError(f"the Pulumi CLI cannot be used: {' '.join(str(exc).split())}") from None
+
+    @property
+    def backend_url(self) -> str:
+        return self._backend_url or default_backend_url()
+
+    def _work_dir(self, project: str) -> str:
+        from provisioner.paths import home
+
+        path = (self._work_root or home() / "pulumi") / project
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return str(path)
+
+    def _workspace_options(self, project: str) -> Any:
+        from pulumi import automation as auto
+
+        return auto.LocalWorkspaceOptions(
+            work_dir=self._work_dir(project),
+            pulumi_command=self._command,
+            env_vars={PASSPHRASE_ENV: passphrase(), "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            project_settings=auto.ProjectSettings(
+                name=project, runtime="python", backend=auto.ProjectBackend(url=self.backend_url)
+            ),
+        )
+
+    def _stack(self, request: DeployRequest, program: Callable[[], None], *, create: bool) -> Any:
+        from pulumi import automation as auto
+
+        project = project_name(request.recipe)
+        opts = self._workspace_options(project)
+        with self._translated(request):
+            if create:
+                return auto.create_or_select_stack(
+                    stack_name=request.pulumi_stack, project_name=project, program=program, opts=opts
+                )
+            return auto.select_stack(stack_name=request.pulumi_stack, project_name=project, program=program, opts=opts)
+
+    def _configure(self, stack: Any, request: DeployRequest, recipe: Recipe, args: RecipeArgs) -> None:
+        """Write the recipe's args as stack config (secret fields as secret config) and install plugins."""
+        from pulumi import automation as auto
+
+        project = project_name(request.recipe)
+        secret_fields = args.secret_fields()
+        config: dict[str, Any] = {}
+        for key, value in args.model_dump(mode="json").items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            config[f"{project}:{key}"] = auto.ConfigValue(value=text, secret=key in secret_fields)
+        request_values = {"region": request.region}
+        for config_key, source in recipe.provider_config_keys.items():
+            if request_values.get(source):
+                config[config_key] = auto.ConfigValue(value=str(request_values[source]))
+        with self._translated(request):
+            stack.set_all_config(config)
+            for plugin in recipe.plugins:
+                try:
+                    plugin_version = version(plugin.distribution)
+                except PackageNotFoundError:
+                    raise EngineUnavailableError(
+                        f"recipe {recipe.name!r} needs the Python package {plugin.distribution!r}: pip install it"
+                    ) from None
+                stack.workspace.install_plugin(plugin.name, f"v{plugin_version}")
+
+    # ----- operations ----------------------------------------------------------------------
+
+    def up(
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+    ) -> EngineResult:
+        context = request.context(simulated=False)
+        stack = self._stack(request, lambda: recipe.program(args, context), create=True)
+        self._configure(stack, request, recipe, args)
+        collector = _EventCollector(sink, preview)
+        with self._translated(request, collector):
+            if preview:
+                stack.preview(on_event=collector, color="never")
+                outputs: dict[str, OutputValue] = {}
+            else:
+                result = stack.up(on_event=collector, color="never")
+                outputs = {k: OutputValue(value=v.value, secret=v.secret) for k, v in result.outputs.items()}
+        return EngineResult(
+            engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs
+        )
+
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
+        stack = self._stack(request, lambda: None, create=False)
+        collector = _EventCollector(sink, preview=False)
+        with self._translated(request, collector):
+            stack.destroy(on_event=collector, color="never")
+        return EngineResult(engine=self.name, simulated=False, preview=False, resources=list(collector.records.values()))
+
+    def remove_stack(self, request: DeployRequest) -> None:
+        from pulumi import automation as auto
+
+        project = project_name(request.recipe)
+        workspace = auto.LocalWorkspace(**_workspace_kwargs(self._workspace_options(project)))
+        with self._translated(request):
+            workspace.remove_stack(request.pulumi_stack)
+
+    def has_stack(self, request: DeployRequest) -> bool:
+        from pulumi.automation import StackNotFoundError
+
+        try:
+            self._stack(request, lambda: None, create=False)
+        except StackNotFoundError:
+            return False
+        return True
+
+    def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
+        stack = self._stack(request, lambda: None, create=False)
+        with self._translated(request):
+            return {k: OutputValue(value=v.value, secret=v.secret) for k, v in stack.outputs().items()}
+
+    # ----- errors --------------------------------------------------------------------------
+
+    @contextmanager
+    def _translated(self, request: DeployRequest, collector: _EventCollector | None = None) -> Iterator[None]:
+        """Map Automation API errors to provisioner errors with a clear message."""
+        from pulumi.automation import CommandError, ConcurrentUpdateError, StackNotFoundError
+
+        try:
+            yield
+        except StackNotFoundError:
+            raise
+        except ConcurrentUpdateError as exc:
+            holders = [line.strip() for line in str(exc).splitlines() if "created by" in line]
+            who = f" ({'; '.join(holders)})" if holders else ""
+            raise StackLockedError(
+                f"stack {project_name(request.recipe)}/{request.pulumi_stack} is locked by another run{who}; "
+                f"if no other run is active, clear it with: provisioner unlock {request.recipe} --env {request.env}"
+            ) from None
+        except CommandError as exc:
+            text = str(exc)  # the CommandResult: code, stdout and stderr
+            failures = collector.failures() if collector else []
+            credential = CREDENTIAL_PATTERNS.search(text + " ".join(r.message or "" for r in failures))
+            if credential:
+                raise CredentialsError(
+                    f"cloud credentials are missing or invalid ({credential.group(1)}): "
+                    "configure them (aws configure, gcloud auth application-default login) and retry"
+                ) from None
+            if failures:
+                raise ResourcesFailedError(failures) from None
+            raise OperationFailedError(f"pulumi failed: {_first_error(text, collector)}") from None
+
+
+def _first_error(text: str, collector: _EventCollector | None) -> str:
+    if collector and collector.general_errors:
+        return collector.general_errors[0]
+    for line in text.splitlines():
+        if line.strip().startswith("error:"):
+            return line.strip().removeprefix("error:").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+def _workspace_kwargs(options: Any) -> dict[str, Any]:
+    return {
+        "work_dir": options.work_dir,
+        "pulumi_command": options.pulumi_command,
+        "env_vars": options.env_vars,
+        "project_settings": options.project_settings,
+    }
+
+
+def lock_files(backend_url: str, recipe: str, pulumi_stack: str) -> list[Path]:
+    """The lock files of a stack on a file:// backend."""
+    if not backend_url.startswith("file://"):
+        raise OperationFailedError(
+            f"provisioner unlock clears locks on file:// backends only; for {backend_url} delete "
+            f".pulumi/locks/organization/{project_name(recipe)}/{pulumi_stack}/ in the bucket"
+        )
+    root = Path(backend_url.removeprefix("file://")).expanduser() / ".pulumi" / "locks"
+    folders = [root / "organization" / project_name(recipe) / pulumi_stack, root / pulumi_stack]
+    return sorted(path for folder in folders if folder.is_dir() for path in folder.glob("*.json"))

@@ -1,0 +1,327 @@
+"""The simulated engine: the same recipe program, in-process under Pulumi mocks backed by emulators.
+
+It never touches a real cloud: AWS calls go to in-process moto, or to the moto server named by
+AWS_ENDPOINT_URL, always with fake credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from provisioner.config import DeployRequest
+from provisioner.engine.base import (
+    EngineResult,
+    Op,
+    OutputValue,
+    ProgressSink,
+    ResourceRecord,
+    ResourcesFailedError,
+)
+from provisioner.engine.emulators import EmulationContext, handler_for
+from provisioner.engine.simulated_state import SimulatedResource, SimulatedStackState, SimulatedStateStore
+from provisioner.recipe_api import Recipe, RecipeArgs
+
+FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def project_name(recipe: str) -> str:
+    return f"provisioner-{recipe}"
+
+
+@contextmanager
+def aws_emulation(region: str) -> Iterator[str]:
+    """Route boto3 to moto with fake credentials; yields where the resources live."""
+    saved = {key: os.environ.get(key) for key in [*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_PROFILE"]}
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ["AWS_DEFAULT_REGION"] = region
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            yield f"moto server at {endpoint}"
+        else:
+            from moto import mock_aws
+
+            with mock_aws():
+                yield "in-process moto (gone when this command ends; set AWS_ENDPOINT_URL to keep it)"
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _EmulatorMocks:
+    """Pulumi mocks that create each resource in its emulator and record it in the state."""
+
+    def __init__(
+        self,
+        state: SimulatedStackState,
+        previous: dict[str, SimulatedResource],
+        store: SimulatedStateStore,
+        ctx: EmulationContext,
+        *,
+        preview: bool,
+        sink: ProgressSink,
+        fail_on: str | None,
+    ) -> None:
+        self.state = state
+        self.previous = previous
+        self.store = store
+        self.ctx = ctx
+        self.preview = preview
+        self.sink = sink
+        self.fail_on = fail_on
+        self.records: list[ResourceRecord] = []
+        self.seen: set[str] = set()
+        self._in_flight = 0
+        self._aborted = False
+        self._idle = threading.Condition()
+
+    def new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
+        # Pulumi registers resources from worker threads: after a failure, refuse new work,
+        # and let the engine wait until the calls already running have finished.
+        with self._idle:
+            if self._aborted:
+                raise RuntimeError("not started: an earlier resource failed")
+            self._in_flight += 1
+        try:
+            return self._new_resource(args)
+        except Exception:
+            with self._idle:
+                self._aborted = True
+            raise
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Block until no resource call is running (bounded)."""
+        with self._idle:
+            self._aborted = True
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+
+    def _new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
+        key = f"{args.typ}::{args.name}"
+        self.seen.add(key)
+        inputs = dict(args.inputs)
+        if not args.custom:
+            return "", {}
+        old = self.previous.get(key)
+        op = Op.UPDATE if old else Op.CREATE
+        urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
+        if self.preview:
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
+            return (old.id if old else None), inputs
+        self.sink.started(urn, args.typ, op)
+        try:
+            if self.fail_on and self.fail_on in (args.name, args.typ):
+                raise RuntimeError(f"injected failure ({FAIL_ENV}={self.fail_on})")
+            handler = handler_for(args.typ)
+            if old and handler.exists(old.id, self.store.unseal(old.sealed_state), self.ctx):
+                resource_id = old.id
+                outputs = handler.update(old.id, args.name, inputs, self.store.unseal(old.sealed_state), self.ctx)
+            else:
+                resource_id, outputs = handler.create(args.name, args.typ, inputs, self.ctx)
+        except Exception as exc:
+            message = " ".join(str(exc).split())
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, failed=True, message=message))
+            self.sink.failed(urn, args.typ, message)
+            raise
+        entry = SimulatedResource(key=key, type=args.typ, name=args.name, id=resource_id, sealed_state=self.store.seal(outputs))
+        self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
+        self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
+        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
+        self.sink.finished(urn, args.typ, op)
+        return resource_id, outputs
+
+    def call(self, args: Any) -> dict[str, Any]:
+        return {}
+
+
+def _run_program(
+    program: Callable[[], None], mocks: Any, project: str, stack: str, preview: bool
+) -> dict[str, OutputValue]:
+    """Run ``program`` under ``mocks`` in a fresh event loop and return its resolved exports."""
+    import pulumi
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import wait_for_rpcs
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+            return mocks.new_resource(args)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+            return mocks.call(args)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=preview)
+        program()
+        loop.run_until_complete(wait_for_rpcs())
+        root = settings.get_root_resource()
+        exports = dict(getattr(root, "outputs", {}) or {})
+        return loop.run_until_complete(_resolve(exports))
+    finally:
+        _drain(loop)
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed program left pending, so the next run in this process starts clean."""
+    from pulumi.runtime import settings
+
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    settings.SETTINGS.rpc_manager.clear()
+    with settings.SETTINGS.lock:
+        settings.SETTINGS.outputs.clear()
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+async def _resolve(exports: dict[str, Any]) -> dict[str, OutputValue]:
+    import pulumi
+
+    resolved: dict[str, OutputValue] = {}
+    for key, value in exports.items():
+        if isinstance(value, pulumi.Output):
+            known = await value.is_known()
+            resolved[key] = OutputValue(
+                value=await value.future() if known else None, secret=await value.is_secret()
+            )
+        else:
+            resolved[key] = OutputValue(value=value)
+    return resolved
+
+
+class SimulatedEngine:
+    """Runs recipes in-process under Pulumi mocks, with resources in emulators."""
+
+    name = "simulated"
+    simulated = True
+
+    def __init__(self, store: SimulatedStateStore | None = None) -> None:
+        if store is None:
+            from provisioner.paths import home
+            from provisioner.secrets import LocalFernetBackend
+
+            store = SimulatedStateStore(home() / "simulated", LocalFernetBackend(home() / "secrets.key"))
+        self.store = store
+        self.emulator_location = ""
+
+    def check_available(self) -> None:
+        return None
+
+    @contextmanager
+    def _emulation(self, recipe: Recipe, region: str) -> Iterator[None]:
+        if any(p.name == "aws" for p in recipe.plugins):
+            with aws_emulation(region) as where:
+                self.emulator_location = where
+                yield
+        else:
+            self.emulator_location = "synthesized outputs (no emulator for this cloud)"
+            yield
+
+    def _context(self, request: DeployRequest) -> EmulationContext:
+        return EmulationContext(stack=request.pulumi_stack, project=project_name(request.recipe), region=request.region or "us-east-1")
+
+    def up(
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+    ) -> EngineResult:
+        ctx = self._context(request)
+        old = self.store.load(ctx.project, ctx.stack)
+        previous = {r.key: r for r in old.resources} if old else {}
+        state = old or SimulatedStackState(project=ctx.project, stack=ctx.stack, region=ctx.region)
+        mocks = _EmulatorMocks(state, previous, self.store, ctx, preview=preview, sink=sink, fail_on=os.environ.get(FAIL_ENV))
+        recipe_context = request.context(simulated=True)
+        with self._emulation(recipe, ctx.region):
+            if not preview:
+                state.status = "updating"
+                self.store.save(state)
+            try:
+                outputs = _run_program(lambda: recipe.program(args, recipe_context), mocks, ctx.project, ctx.stack, preview)
+            except Exception as exc:
+                mocks.wait_idle()
+                failures = [r for r in mocks.records if r.failed]
+                if not preview:
+                    state.status = "failed"
+                    self.store.save(state)
+                if failures:
+                    raise ResourcesFailedError(failures) from exc
+                raise
+            if not preview:
+                self._delete_missing(state, mocks.seen, ctx, sink, mocks.records)
+                state.status = "deployed"
+                state.sealed_outputs = self.store.seal({k: v.model_dump() for k, v in outputs.items()})
+                self.store.save(state)
+        if preview:
+            for key, resource in previous.items():
+                if key not in mocks.seen:
+                    mocks.records.append(ResourceRecord(urn=key, type=resource.type, name=resource.name, op=Op.DELETE))
+        return EngineResult(engine=self.name, simulated=True, preview=preview, resources=mocks.records, outputs=outputs)
+
+    def _delete_missing(
+        self, state: SimulatedStackState, seen: set[str], ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]
+    ) -> None:
+        for resource in reversed([r for r in state.resources if r.key not in seen]):
+            self._delete_one(resource, ctx, sink, records)
+            state.resources.remove(resource)
+            self.store.save(state)
+
+    def _delete_one(self, resource: SimulatedResource, ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]) -> None:
+        urn = f"urn:pulumi:{ctx.stack}::{ctx.project}::{resource.type}::{resource.name}"
+        sink.started(urn, resource.type, Op.DELETE)
+        try:
+            handler_for(resource.type).delete(resource.id, self.store.unseal(resource.sealed_state), ctx)
+        except Exception as exc:
+            message = " ".join(str(exc).split())
+            records.append(ResourceRecord(urn=urn, type=resource.type, name=resource.name, op=Op.DELETE, failed=True, message=message))
+            sink.failed(urn, resource.type, message)
+            raise ResourcesFailedError([records[-1]]) from exc
+        records.append(ResourceRecord(urn=urn, type=resource.type, name=resource.name, op=Op.DELETE))
+        sink.finished(urn, resource.type, Op.DELETE)
+
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
+        ctx = self._context(request)
+        state = self.store.load(ctx.project, ctx.stack)
+        records: list[ResourceRecord] = []
+        if state is not None:
+            with self._emulation(recipe, state.region or ctx.region):
+                for resource in reversed(list(state.resources)):
+                    self._delete_one(resource, ctx, sink, records)
+                    state.resources.remove(resource)
+                    self.store.save(state)
+            state.status = "destroyed"
+            state.sealed_outputs = ""
+            self.store.save(state)
+        return EngineResult(engine=self.name, simulated=True, preview=False, resources=records)
+
+    def remove_stack(self, request: DeployRequest) -> None:
+        self.store.remove(project_name(request.recipe), request.pulumi_stack)
+
+    def has_stack(self, request: DeployRequest) -> bool:
+        return self.store.load(project_name(request.recipe), request.pulumi_stack) is not None
+
+    def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
+        state = self.store.load(project_name(request.recipe), request.pulumi_stack)
+        if state is None:
+            return {}
+        return {k: OutputValue.model_validate(v) for k, v in self.store.unseal(state.sealed_outputs).items()}

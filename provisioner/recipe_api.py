@@ -1,0 +1,123 @@
+"""What a recipe provides to provisioner, and the plain data its output mapping returns.
+
+Recipes import only this module (and Pulumi): never the CLI or the registry store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+STANDARD_ENVS: tuple[str, ...] = ("dev", "staging", "prod")
+# Labels every registry object created by deploy-stack carries; destroy-stack unregisters by them.
+LABEL_STACK = "stack"
+LABEL_ENV = "env"
+LABEL_RECIPE = "recipe"
+LABEL_MANAGED_BY = "managed-by"
+MANAGED_BY = "deploy-stack"
+
+
+class RecipeArgs(BaseModel):
+    """Base of every recipe's args model: unknown keys are errors, values are validated on change.
+
+    Mark a secret field with ``Field(json_schema_extra={"secret": True})``: the Pulumi engine
+    writes it as secret stack config.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        """Top-level fields marked secret."""
+        return {
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+        }
+
+
+@dataclass(frozen=True)
+class RecipeContext:
+    """Facts about one deployment that a recipe's program and output mapping may use."""
+
+    recipe: str
+    env: str
+    stack_name: str
+    region: str | None = None
+    simulated: bool = False
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every cloud resource of the deployment carries."""
+        return {
+            "provisioner:stack": self.stack_name,
+            "provisioner:env": self.env,
+            "provisioner:recipe": self.recipe,
+        }
+
+
+@dataclass
+class ConnectorEntry:
+    """A service connector to register: plain data, validated by the registry."""
+
+    name: str
+    type: str
+    auth_method: str
+    configuration: dict[str, Any]
+    resource_types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ComponentEntry:
+    """A stack component to register; secret fields may hold plain values (they are moved to the secret store)."""
+
+    name: str
+    type: str
+    flavor: str
+    config: dict[str, Any]
+    connector: str | None = None
+
+
+@dataclass
+class RegistrationPlan:
+    """Everything a deployment registers: connectors, components, and the stack grouping them."""
+
+    components: list[ComponentEntry]
+    connectors: list[ConnectorEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProviderPlugin:
+    """A Pulumi provider plugin the recipe needs; its version is the installed SDK package's."""
+
+    name: str
+    distribution: str
+
+
+class Recipe:
+    """Base class of a recipe. Subclasses set the class attributes and implement two methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    args_model: ClassVar[type[RecipeArgs]]
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]]
+    default_region: ClassVar[str | None] = None
+    plugins: ClassVar[Sequence[ProviderPlugin]] = ()
+    # Pulumi config keys the program's providers read, derived from the request (e.g. aws:region).
+    provider_config_keys: ClassVar[Mapping[str, str]] = {}
+
+    def program(self, args: RecipeArgs, context: RecipeContext) -> None:
+        """The Pulumi program: create the resources and ``pulumi.export`` the outputs."""
+        raise NotImplementedError
+
+    def registration(self, outputs: Mapping[str, Any], context: RecipeContext) -> RegistrationPlan:
+        """Turn the stack's outputs into the components and connectors to register."""
+        raise NotImplementedError
+
+    def summary(self, outputs: Mapping[str, Any], context: RecipeContext) -> list[str]:
+        """Lines telling the user how to use what was deployed (no secret values)."""
+        return []

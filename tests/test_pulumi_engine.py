@@ -1,0 +1,193 @@
+"""The Pulumi engine through pulumi.automation, with a fake Pulumi CLI injected: exact invocations."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from provisioner.cli._deploy_common import resolve
+from provisioner.engine.base import NullSink
+from provisioner.engine.pulumi import INSTALL_HINT, PulumiEngine
+from provisioner.errors import ProvisionerError
+from provisioner.lifecycle import deploy, destroy
+from provisioner.registry.service import Registry
+from tests.fakes.pulumi_cli import LOCKED_STDERR, NO_CREDENTIALS_STDERR, FakePulumiCommand, resource_events
+from tests.helpers import cli_json, deploy_cli, registry_rows
+
+pytestmark = pytest.mark.usefixtures("demo_recipe")
+
+RESOURCES = [("aws:s3/bucket:Bucket", "demo-staging-artifacts"), ("random:index/randomPassword:RandomPassword", "demo-staging-tracker-password")]
+OUTPUTS = {
+    "bucket_name": "demo-staging-artifacts-1a2b3c4",
+    "tracking_uri": "https://mlflow.demo-staging.example.com",
+    "tracking_username": "admin",
+    "tracking_password": "pw-from-pulumi-state",
+}
+
+
+def _fake(**kwargs: object) -> FakePulumiCommand:
+    return FakePulumiCommand(outputs=OUTPUTS, secret_outputs={"tracking_password"}, resources=RESOURCES, **kwargs)  # type: ignore[arg-type]
+
+
+def _deploy(fake: FakePulumiCommand, *, preview: bool = False, backend: str | None = None, sets: list[str] | None = None):  # type: ignore[no-untyped-def]
+    recipe, request, args = resolve("demo", "staging", config_file=None, sets=sets, region=None, name=None, backend=backend)
+    engine = PulumiEngine(backend_url=request.backend, pulumi_command=fake)
+    return deploy(recipe, request, args, engine, Registry.open(), NullSink(), preview=preview)
+
+
+def _destroy(fake: FakePulumiCommand):  # type: ignore[no-untyped-def]
+    recipe, request, _ = resolve("demo", "staging", config_file=None, sets=None, region=None, name=None, backend=None)
+    return destroy(recipe, request, PulumiEngine(pulumi_command=fake), Registry.open(), NullSink())
+
+
+def _plugin_version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return "v" + version(dist)
+
+
+def test_deploy_invokes_select_init_config_plugins_up_then_reads_outputs() -> None:
+    fake = _fake()
+
+    outcome = _deploy(fake)
+
+    p = "provisioner-demo"
+    assert fake.argvs() == [
+        ["--non-interactive", "stack", "select", "--stack", "staging"],
+        ["--non-interactive", "stack", "init", "staging"],
+        ["--non-interactive", "config", "set-all", "--stack", "staging",
+         "--plaintext", f"{p}:versioning=true",
+         "--plaintext", f"{p}:force_destroy=false",
+         "--plaintext", f'{p}:tracker={{"username": "admin", "replicas": 1}}',
+         "--plaintext", f"{p}:extra_tags={{}}",
+         "--secret", f"{p}:license_key=",
+         "--plaintext", "aws:region=eu-west-1"],
+        ["--non-interactive", "plugin", "install", "resource", "aws", _plugin_version("pulumi-aws")],
+        ["--non-interactive", "plugin", "install", "resource", "random", _plugin_version("pulumi-random")],
+        ["--non-interactive", "up", "--yes", "--skip-preview", "--color", "never", "--client=<addr>",
+         "--exec-kind", "auto.inline", "--event-log", "<event-log>", "--stack", "staging"],
+        ["--non-interactive", "stack", "output", "--json", "--stack", "staging"],
+        ["--non-interactive", "stack", "output", "--json", "--show-secrets", "--stack", "staging"],
+        ["--non-interactive", "stack", "history", "--json", "--show-secrets", "--page-size", "1", "--page", "1", "--stack", "staging"],
+    ]
+    assert outcome.resource_counts == {"create": 2}
+    assert outcome.outputs["tracking_password"].value == "********"
+    stack = cli_json("stack", "describe", "demo-staging", "--show-secrets")
+    assert stack["components"]["artifact_store"]["config"]["path"] == "s3://demo-staging-artifacts-1a2b3c4"
+    assert stack["components"]["experiment_tracker"]["config"]["tracking_password"] == "pw-from-pulumi-state"
+
+
+def test_secret_recipe_args_are_written_as_secret_config() -> None:
+    fake = _fake()
+
+    _deploy(fake, sets=["tracker.username=ops", "license_key=lk-123"])
+
+    config = fake.config["staging"]
+    assert config["provisioner-demo:license_key"] == ("lk-123", True)
+    assert config["provisioner-demo:tracker"] == ('{"username": "ops", "replicas": 1}', False)
+
+
+def test_workspace_uses_passphrase_file_and_file_backend_in_home(isolated_environ: Path) -> None:
+    fake = _fake()
+
+    _deploy(fake)
+
+    passphrase_file = isolated_environ / "pulumi-passphrase"
+    assert stat.S_IMODE(passphrase_file.stat().st_mode) == 0o600
+    assert all(call.env["PULUMI_CONFIG_PASSPHRASE"] == passphrase_file.read_text().strip() for call in fake.calls)
+    project_file = (isolated_environ / "pulumi" / "provisioner-demo" / "Pulumi.yaml").read_text()
+    assert f"file://{isolated_environ / 'state'}" in project_file
+
+
+def test_passphrase_from_environment_and_backend_flag_win() -> None:
+    os.environ["PULUMI_CONFIG_PASSPHRASE"] = "team-passphrase"
+    fake = _fake()
+
+    _deploy(fake, backend="s3://team-pulumi-state")
+
+    assert fake.calls[0].env["PULUMI_CONFIG_PASSPHRASE"] == "team-passphrase"
+    project_file = Path(fake.calls[0].cwd, "Pulumi.yaml").read_text()
+    assert "s3://team-pulumi-state" in project_file
+
+
+def test_plan_runs_preview_only_and_registers_nothing() -> None:
+    fake = _fake()
+
+    outcome = _deploy(fake, preview=True)
+
+    commands = [argv[1:3] for argv in fake.argvs()]
+    assert ["preview", "--color"] in commands
+    assert not any(argv[1] == "up" for argv in fake.argvs())
+    assert outcome.preview and {r.op.value for r in outcome.resources} == {"create"}
+    assert all(rows == [] for rows in registry_rows().values())
+
+
+def test_destroy_invokes_destroy_then_stack_rm_and_unregisters() -> None:
+    fake = _fake()
+    _deploy(fake)
+    fake.calls.clear()
+
+    outcome = _destroy(fake)
+
+    assert fake.argvs() == [
+        ["--non-interactive", "stack", "select", "--stack", "staging"],
+        ["--non-interactive", "stack", "select", "--stack", "staging"],
+        ["--non-interactive", "destroy", "--skip-preview", "--yes", "--color", "never", "--client=<addr>",
+         "--exec-kind", "auto.inline", "--event-log", "<event-log>", "--stack", "staging"],
+        ["--non-interactive", "stack", "history", "--json", "--show-secrets", "--page-size", "1", "--page", "1", "--stack", "staging"],
+        ["--non-interactive", "stack", "rm", "--yes", "staging"],
+    ]
+    assert len(outcome.deleted_resources) == 2
+    assert all(rows == [] for rows in registry_rows().values())
+    assert _destroy(fake).nothing_to_destroy
+
+
+def test_locked_stack_names_the_holder_and_the_unlock_command() -> None:
+    fake = _fake()
+    fake.fail_next("up", LOCKED_STDERR)
+
+    with pytest.raises(ProvisionerError) as caught:
+        _deploy(fake)
+
+    assert caught.value.exit_code == 2
+    assert "alice@ci (pid 4242)" in str(caught.value)
+    assert "provisioner unlock demo --env staging" in str(caught.value)
+    assert all(rows == [] for rows in registry_rows().values())
+
+
+def test_missing_credentials_are_reported_as_such() -> None:
+    fake = _fake()
+    fake.fail_next("up", NO_CREDENTIALS_STDERR)
+
+    with pytest.raises(ProvisionerError, match="credentials are missing or invalid") as caught:
+        _deploy(fake)
+
+    assert caught.value.exit_code == 2
+
+
+def test_failing_resources_are_named_with_their_messages() -> None:
+    fake = _fake()
+    events = resource_events("create", RESOURCES, "staging", "provisioner-demo",
+                             fail={"demo-staging-artifacts": "BucketAlreadyExists: name taken"})
+    fake.fail_next("up", "error: update failed", events)
+
+    with pytest.raises(ProvisionerError) as caught:
+        _deploy(fake)
+
+    assert caught.value.exit_code == 1
+    assert "aws:s3/bucket:Bucket 'demo-staging-artifacts': BucketAlreadyExists: name taken" in str(caught.value)
+    assert all(rows == [] for rows in registry_rows().values())
+
+
+def test_without_pulumi_on_path_deploy_exits_2_with_install_hint(tmp_path: Path) -> None:
+    os.environ["PATH"] = str(tmp_path)  # an empty folder: no pulumi binary
+
+    result = deploy_cli("demo", "--env", "staging")
+
+    assert result.exit_code == 2
+    assert "Pulumi CLI is not installed" in result.stderr and "--simulate" in result.stderr
+    assert INSTALL_HINT.split(":")[0] in result.stderr
+    assert all(rows == [] for rows in registry_rows().values())
