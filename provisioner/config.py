@@ -6,6 +6,7 @@ its ``envs.<env>`` section) < ``--set key=value`` < explicit flags (--region, --
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -158,6 +159,7 @@ def resolve_request(
     region: str | None = None,
     stack_name: str | None = None,
     backend: str | None = None,
+    context: str | None = None,
 ) -> tuple[DeployRequest, RecipeArgs]:
     """Merge preset, file, --set and flags; validate against the recipe's args model.
 
@@ -182,12 +184,16 @@ def resolve_request(
     if section.extends and section.extends not in recipe.presets:
         raise InputError(f"env {env!r} extends {section.extends!r}, which is not a preset of {recipe.name!r}")
 
-    merged = _deep_merge(dict(recipe.presets[preset_env]), file.args)
-    merged = _deep_merge(merged, section.args)
+    merged = _deep_merge(copy.deepcopy(dict(recipe.presets[preset_env])), copy.deepcopy(file.args))
+    merged = _deep_merge(merged, copy.deepcopy(section.args))
     for assignment in sets:
         path, value = parse_set(assignment)
         _check_path(recipe.args_model, path, assignment.partition("=")[0])
         _assign(merged, path, value)
+    if context is not None:
+        if recipe.context_field is None:
+            raise InputError(f"recipe {recipe.name!r} does not take --context")
+        merged[recipe.context_field] = context
     args = validate_or_raise(recipe.args_model, merged, f"invalid settings for recipe {recipe.name!r}")
 
     name = stack_name or default_stack_name(recipe.name, env)

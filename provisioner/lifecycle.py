@@ -76,6 +76,7 @@ def deploy(
     show_secrets: bool = False,
 ) -> DeployOutcome:
     """Run the recipe through the engine, then register its outputs in one transaction."""
+    recipe.check(args)
     engine.check_available()
     _refuse_env_crossing(registry, request)
     result: EngineResult = engine.up(request, recipe, args, preview=preview, sink=sink)

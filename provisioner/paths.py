@@ -36,3 +36,23 @@ def write_private_file(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.chmod(path, 0o600)
+
+
+def create_private_file_once(path: Path, data: bytes) -> None:
+    """Create ``path`` (0600) with ``data`` unless it exists; safe when several processes race."""
+    import tempfile
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.write(fd, data)
+        os.close(fd)
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)  # fails if another process created it first: keep theirs
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)

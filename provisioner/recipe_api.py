@@ -31,12 +31,15 @@ class RecipeArgs(BaseModel):
 
     @classmethod
     def secret_fields(cls) -> set[str]:
-        """Top-level fields marked secret."""
-        return {
-            name
-            for name, info in cls.model_fields.items()
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
-        }
+        """Top-level fields that are marked secret or hold a nested model with a secret field."""
+        found = set()
+        for name, info in cls.model_fields.items():
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"):
+                found.add(name)
+            elif isinstance(info.annotation, type) and issubclass(info.annotation, RecipeArgs):
+                if info.annotation.secret_fields():
+                    found.add(name)
+        return found
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,12 @@ class Recipe:
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()
     # Pulumi config keys the program's providers read, derived from the request (e.g. aws:region).
     provider_config_keys: ClassVar[Mapping[str, str]] = {}
+    # The args field that deploy-stack's --context flag sets (a kubeconfig context), if any.
+    context_field: ClassVar[str | None] = None
+
+    def check(self, args: RecipeArgs) -> None:
+        """Deploy-time checks beyond the args model (raise InputError); destroy does not need them."""
+        return None
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
         """The Pulumi program: create the resources and ``pulumi.export`` the outputs."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -81,17 +82,18 @@ class LocalFernetBackend:
     def __init__(self, key_path: Path) -> None:
         self._key_path = key_path
         self._fernet: Any = None
+        self._lock = threading.Lock()
 
     def _cipher(self) -> Any:
-        if self._fernet is None:
-            from cryptography.fernet import Fernet
+        with self._lock:  # the simulated engine seals from Pulumi's worker threads
+            if self._fernet is None:
+                from cryptography.fernet import Fernet
 
-            from provisioner.paths import write_private_file
+                from provisioner.paths import create_private_file_once
 
-            if not self._key_path.exists():
-                write_private_file(self._key_path, Fernet.generate_key())
-            self._fernet = Fernet(self._key_path.read_bytes().strip())
-        return self._fernet
+                create_private_file_once(self._key_path, Fernet.generate_key())
+                self._fernet = Fernet(self._key_path.read_bytes().strip())
+            return self._fernet
 
     def seal(self, secret_name: str, values: Mapping[str, str]) -> str:
         import json

@@ -74,3 +74,12 @@ def test_file_env_extending_an_unknown_preset_is_refused(tmp_path: Path) -> None
 
     with pytest.raises(InputError, match="unknown env 'qa'"):
         resolve_request(_recipe(), env="qa", config_file=config)
+
+
+def test_set_overrides_do_not_leak_into_the_recipe_presets() -> None:
+    recipe = _recipe()
+    resolve_request(recipe, env="prod", sets=["tracker.replicas=5"])
+
+    _, args = resolve_request(recipe, env="prod")
+
+    assert args.model_dump()["tracker"]["replicas"] == 2

@@ -16,6 +16,9 @@ RegionOption = Annotated[Optional[str], typer.Option("--region", help="Cloud reg
 NameOption = Annotated[Optional[str], typer.Option("--name", help="Stack name (default: RECIPE-ENV).")]
 FileOption = Annotated[Optional[Path], typer.Option("--file", "-f", help="YAML config file.", dir_okay=False)]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Override a recipe setting: KEY.PATH=VALUE; repeat.")]
+ContextOption = Annotated[
+    Optional[str], typer.Option("--context", help="kubeconfig context of the target cluster (recipes that take one).")
+]
 SimulateOption = Annotated[
     bool, typer.Option("--simulate", help="Run in-process against emulators: no cloud account, no Pulumi CLI.")
 ]
@@ -35,6 +38,7 @@ def resolve(
     region: Optional[str],
     name: Optional[str],
     backend: Optional[str],
+    context: Optional[str] = None,
 ) -> "tuple[Recipe, DeployRequest, RecipeArgs]":
     """Load the recipe and resolve the request; any bad input raises before anything happens."""
     from provisioner.config import resolve_request
@@ -42,7 +46,8 @@ def resolve(
 
     recipe = RecipeRegistry().get(recipe_name)
     request, args = resolve_request(
-        recipe, env=env, config_file=config_file, sets=sets or [], region=region, stack_name=name, backend=backend
+        recipe, env=env, config_file=config_file, sets=sets or [], region=region, stack_name=name, backend=backend,
+        context=context,
     )
     return recipe, request, args
 

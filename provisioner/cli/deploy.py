@@ -7,6 +7,7 @@ import typer
 from provisioner.cli._deploy_common import (
     SIMULATION_BANNER,
     BackendOption,
+    ContextOption,
     EnvOption,
     FileOption,
     NameOption,
@@ -44,6 +45,7 @@ def deploy_stack(
     name: NameOption = None,
     config_file: FileOption = None,
     set_values: SetOption = None,
+    context: ContextOption = None,
     simulate: SimulateOption = False,
     plan: Annotated[bool, typer.Option("--plan", help="Preview only: show what would be created; change nothing.")] = False,
     backend: BackendOption = None,
@@ -55,7 +57,7 @@ def deploy_stack(
     from provisioner.lifecycle import deploy
 
     recipe_obj, request, args = resolve(
-        recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend
+        recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
     )
     engine = make_engine(simulate, request.backend)
     engine.check_available()
@@ -82,6 +84,7 @@ def destroy_stack(
     region: RegionOption = None,
     name: NameOption = None,
     config_file: FileOption = None,
+    context: ContextOption = None,
     simulate: SimulateOption = False,
     backend: BackendOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -93,7 +96,7 @@ def destroy_stack(
     from provisioner.lifecycle import destroy
 
     recipe_obj, request, _args = resolve(
-        recipe, env, config_file=config_file, sets=None, region=region, name=name, backend=backend
+        recipe, env, config_file=config_file, sets=None, region=region, name=name, backend=backend, context=context
     )
     engine = make_engine(simulate, request.backend)
     engine.check_available()

@@ -63,6 +63,20 @@ def aws_emulation(region: str) -> Iterator[str]:
                 os.environ[key] = value
 
 
+_SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Replace Pulumi's wire-format secret wrappers in mock inputs with the plain values they hold."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIGNATURE[0]) == _SECRET_SIGNATURE[1]:
+            return unwrap_secrets(value.get("value"))
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
 class _EmulatorMocks:
     """Pulumi mocks that create each resource in its emulator and record it in the state."""
 
@@ -89,6 +103,7 @@ class _EmulatorMocks:
         self._in_flight = 0
         self._aborted = False
         self._idle = threading.Condition()
+        self.first_error: Exception | None = None
 
     def new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
         # Pulumi registers resources from worker threads: after a failure, refuse new work,
@@ -99,9 +114,10 @@ class _EmulatorMocks:
             self._in_flight += 1
         try:
             return self._new_resource(args)
-        except Exception:
+        except Exception as exc:
             with self._idle:
                 self._aborted = True
+                self.first_error = self.first_error or exc
             raise
         finally:
             with self._idle:
@@ -117,9 +133,11 @@ class _EmulatorMocks:
     def _new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
         key = f"{args.typ}::{args.name}"
         self.seen.add(key)
-        inputs = dict(args.inputs)
+        inputs = unwrap_secrets(dict(args.inputs))
         if not args.custom:
             return "", {}
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider", inputs  # providers are configuration, not resources
         old = self.previous.get(key)
         op = Op.UPDATE if old else Op.CREATE
         urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
@@ -136,12 +154,13 @@ class _EmulatorMocks:
                 outputs = handler.update(old.id, args.name, inputs, self.store.unseal(old.sealed_state), self.ctx)
             else:
                 resource_id, outputs = handler.create(args.name, args.typ, inputs, self.ctx)
+            sealed = self.store.seal(outputs)
         except Exception as exc:
             message = " ".join(str(exc).split())
             self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, failed=True, message=message))
             self.sink.failed(urn, args.typ, message)
             raise
-        entry = SimulatedResource(key=key, type=args.typ, name=args.name, id=resource_id, sealed_state=self.store.seal(outputs))
+        entry = SimulatedResource(key=key, type=args.typ, name=args.name, id=resource_id, sealed_state=sealed)
         self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
         self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
         self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
@@ -152,10 +171,11 @@ class _EmulatorMocks:
         return {}
 
 
-def _run_program(
+def run_program_with_mocks(
     program: Callable[[], None], mocks: Any, project: str, stack: str, preview: bool
 ) -> dict[str, OutputValue]:
-    """Run ``program`` under ``mocks`` in a fresh event loop and return its resolved exports."""
+    """Run ``program`` under ``mocks`` (an object with ``new_resource`` and ``call``) in a fresh
+    event loop and return its resolved exports."""
     import pulumi
     from pulumi.runtime import settings
     from pulumi.runtime.stack import wait_for_rpcs
@@ -168,6 +188,8 @@ def _run_program(
             return mocks.call(args)
 
     loop = asyncio.new_event_loop()
+    # Failures are reported by the engine; asyncio would also print each abandoned future.
+    loop.set_exception_handler(lambda _loop, _context: None)
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=preview)
@@ -237,7 +259,7 @@ class SimulatedEngine:
                 self.emulator_location = where
                 yield
         else:
-            self.emulator_location = "synthesized outputs (no emulator for this cloud)"
+            self.emulator_location = "synthesized outputs (no cluster or cloud is contacted)"
             yield
 
     def _context(self, request: DeployRequest) -> EmulationContext:
@@ -257,7 +279,7 @@ class SimulatedEngine:
                 state.status = "updating"
                 self.store.save(state)
             try:
-                outputs = _run_program(lambda: recipe.program(args, recipe_context), mocks, ctx.project, ctx.stack, preview)
+                outputs = run_program_with_mocks(lambda: recipe.program(args, recipe_context), mocks, ctx.project, ctx.stack, preview)
             except Exception as exc:
                 mocks.wait_idle()
                 failures = [r for r in mocks.records if r.failed]
@@ -266,6 +288,8 @@ class SimulatedEngine:
                     self.store.save(state)
                 if failures:
                     raise ResourcesFailedError(failures) from exc
+                if mocks.first_error is not None:
+                    raise mocks.first_error from None
                 raise
             if not preview:
                 self._delete_missing(state, mocks.seen, ctx, sink, mocks.records)

@@ -9,16 +9,23 @@ from __future__ import annotations
 from provisioner.engine.emulators.base import EmulationContext, Emulator, SyntheticEmulator
 
 _HANDLERS: dict[str, Emulator] | None = None
+_PREFIX_HANDLERS: dict[str, Emulator] = {}
 
 
 def handler_for(resource_type: str) -> Emulator:
-    """The emulator for a Pulumi type token, or the synthesizing fallback."""
+    """The emulator for a Pulumi type token (exact, then by provider prefix), or the synthesizing fallback."""
     global _HANDLERS
     if _HANDLERS is None:
-        from provisioner.engine.emulators import aws, random
+        from provisioner.engine.emulators import aws, kubernetes, random
 
         _HANDLERS = {**random.HANDLERS, **aws.HANDLERS}
-    return _HANDLERS.get(resource_type, SyntheticEmulator())
+        _PREFIX_HANDLERS.update(kubernetes.PREFIX_HANDLERS)
+    if resource_type in _HANDLERS:
+        return _HANDLERS[resource_type]
+    for prefix, handler in _PREFIX_HANDLERS.items():
+        if resource_type.startswith(prefix):
+            return handler
+    return SyntheticEmulator()
 
 
 __all__ = ["EmulationContext", "Emulator", "SyntheticEmulator", "handler_for"]

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix
+from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix, secret_field
 from provisioner.registry.models import ComponentType, ResourceType
 
 S3 = "s3"
@@ -25,6 +25,9 @@ def _role_arn(value: str) -> str:
 
 class S3ArtifactStoreConfig(FlavorConfig):
     path: str = Field(description="Root of the artifact store, s3://bucket[/prefix].")
+    endpoint_url: str = Field("", description="S3-compatible endpoint (MinIO); empty means AWS S3.")
+    aws_access_key_id: str = secret_field("Access key for an S3-compatible store; empty: use the connector.", default="")
+    aws_secret_access_key: str = secret_field("Secret key for an S3-compatible store.", default="")
 
     @field_validator("path")
     @classmethod

@@ -1,0 +1,1 @@
+"""Per-cloud Pulumi recipes: ComponentResources plus a recipe object that provisioner deploys."""

@@ -1,0 +1,5 @@
+"""Kubernetes recipe: MLflow behind basic auth (reused by the AWS and GCP recipes), MinIO, pipeline namespace."""
+
+from recipes.kubernetes.recipe import KubernetesArgs, KubernetesRecipe, MlflowSettings
+
+__all__ = ["KubernetesArgs", "KubernetesRecipe", "MlflowSettings"]

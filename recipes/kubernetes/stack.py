@@ -1,0 +1,91 @@
+"""KubernetesMlopsStack: pipeline namespace, in-cluster artifact store and MLflow on any cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from recipes.kubernetes import defaults
+from recipes.kubernetes.labels import k8s_labels
+from recipes.kubernetes.minio import MinioStore, MinioStoreArgs
+from recipes.kubernetes.mlflow import MlflowServer, MlflowServerArgs
+from recipes.kubernetes.workloads import PipelineNamespace, PipelineNamespaceArgs
+
+PIPELINE_BUCKET = "pipeline-artifacts"
+
+
+@dataclass
+class KubernetesMlopsStackArgs:
+    """What to deploy on the cluster; the MLflow settings are passed through to MlflowServer."""
+
+    mlflow: MlflowServerArgs | None = None
+    mlflow_namespace: str = defaults.MLFLOW_NAMESPACE
+    pipelines_namespace: str = defaults.PIPELINES_NAMESPACE
+    minio_storage_size: str = "10Gi"
+    minio_storage_class: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class KubernetesMlopsStack(pulumi.ComponentResource):
+    """Composes PipelineNamespace, MinioStore and MlflowServer; holds no logic of its own."""
+
+    pipelines_namespace: pulumi.Output[str]
+    pipelines_service_account: pulumi.Output[str]
+    artifact_path: pulumi.Output[str]
+    minio_endpoint: pulumi.Output[str]
+    minio_access_key: pulumi.Output[str]
+    minio_secret_key: pulumi.Output[str]
+    mlflow: MlflowServer
+
+    def __init__(self, name: str, args: KubernetesMlopsStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("provisioner:kubernetes:MlopsStack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        pipelines = PipelineNamespace(
+            f"{name}-pipelines", PipelineNamespaceArgs(namespace=args.pipelines_namespace, tags=args.tags), opts=child
+        )
+        mlflow_ns = k8s.core.v1.Namespace(
+            f"{name}-mlflow-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.mlflow_namespace, labels=k8s_labels(args.tags, "mlflow")),
+            opts=child,
+        )
+        store = MinioStore(
+            f"{name}-minio",
+            MinioStoreArgs(
+                namespace=mlflow_ns.metadata.name,
+                buckets=(defaults.MINIO_BUCKET, PIPELINE_BUCKET),
+                storage_size=args.minio_storage_size,
+                storage_class=args.minio_storage_class,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        base = args.mlflow or MlflowServerArgs(namespace="", artifacts_destination="")
+        server_args = MlflowServerArgs(
+            **{
+                **base.__dict__,
+                "namespace": mlflow_ns.metadata.name,
+                "artifacts_destination": f"s3://{defaults.MINIO_BUCKET}",
+                "artifact_env": {"MLFLOW_S3_ENDPOINT_URL": store.endpoint},
+                "artifact_secret_env": {"AWS_ACCESS_KEY_ID": store.access_key, "AWS_SECRET_ACCESS_KEY": store.secret_key},
+                "tags": args.tags,
+            }
+        )
+        self.mlflow = MlflowServer(f"{name}-mlflow", server_args, opts=child)
+        self.pipelines_namespace = pipelines.namespace
+        self.pipelines_service_account = pipelines.service_account
+        self.artifact_path = pulumi.Output.from_input(f"s3://{PIPELINE_BUCKET}")
+        self.minio_endpoint = store.endpoint
+        self.minio_access_key = store.access_key
+        self.minio_secret_key = store.secret_key
+        self.register_outputs(
+            {
+                "pipelines_namespace": self.pipelines_namespace,
+                "pipelines_service_account": self.pipelines_service_account,
+                "artifact_path": self.artifact_path,
+                "minio_endpoint": self.minio_endpoint,
+                "tracking_uri": self.mlflow.tracking_uri,
+            }
+        )
