@@ -211,6 +211,10 @@ def resolve_request(
     )
     from provisioner.registry.models import NAME_PATTERN
 
+    if recipe.regions and request.region not in recipe.regions:
+        raise InputError(
+            f"unknown region {request.region!r} for recipe {recipe.name!r} (known: {', '.join(recipe.regions)})"
+        )
     if not re.match(NAME_PATTERN, request.stack_name):
         raise InputError(f"invalid stack name {request.stack_name!r}: lowercase letters, digits, _ and -")
     return request, args

@@ -112,6 +112,8 @@ class Recipe:
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()
     # Pulumi config keys the program's providers read, derived from the request (e.g. aws:region).
     provider_config_keys: ClassVar[Mapping[str, str]] = {}
+    # Regions the recipe knows; an empty tuple means any (or none, for cluster-only recipes).
+    regions: ClassVar[tuple[str, ...]] = ()
     # The args field that deploy-stack's --context flag sets (a kubeconfig context), if any.
     context_field: ClassVar[str | None] = None
 

@@ -168,7 +168,11 @@ class _EmulatorMocks:
         return resource_id, outputs
 
     def call(self, args: Any) -> dict[str, Any]:
-        return {}
+        """Answer an invoke (data source) from its emulator; unknown tokens get an empty result."""
+        from provisioner.engine.emulators import invoke_for
+
+        invoke = invoke_for(args.token)
+        return invoke(unwrap_secrets(dict(args.args or {})), self.ctx) if invoke else {}
 
 
 def run_program_with_mocks(

@@ -44,10 +44,6 @@ class MlflowServerArgs:
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ValueError(f"replicas must be at least 1 (got {self.replicas})")
-        if self.replicas > 1 and self.backend_store_uri is None:
-            raise ValueError(
-                f"replicas={self.replicas} needs a database backend store: a SQLite file on a volume serves one replica"
-            )
         if self.service_type not in ("ClusterIP", "LoadBalancer"):
             raise ValueError(f"service_type must be ClusterIP or LoadBalancer (got {self.service_type!r})")
 
@@ -63,6 +59,10 @@ class MlflowServer(pulumi.ComponentResource):
     port_forward: pulumi.Output[str]
 
     def __init__(self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if args.replicas > 1 and args.backend_store_uri is None:
+            raise ValueError(
+                f"replicas={args.replicas} needs a database backend store: a SQLite file on a volume serves one replica"
+            )
         super().__init__("provisioner:kubernetes:MlflowServer", name, None, opts)
         self._name = name
         self._args = args

@@ -50,16 +50,27 @@ class MlflowSettings(RecipeArgs):
                 raise ValueError(f"not a CIDR range: {cidr!r}") from None
         return ranges
 
-    @model_validator(mode="after")
-    def _one_replica_on_sqlite(self) -> "MlflowSettings":
-        if self.replicas > 1 and not self.backend_store_uri:
-            raise ValueError(
-                f"replicas={self.replicas} needs backend_store_uri (a database): SQLite on a volume serves one replica"
-            )
-        return self
-
     def resources(self) -> defaults.Resources:
         return defaults.Resources(self.cpu_request, self.memory_request, self.cpu_limit, self.memory_limit)
+
+    def server_args(self, *, replicas: int | None = None) -> Any:
+        """These settings as MlflowServerArgs; the composing stack fills in namespace, storage and identity."""
+        from recipes.kubernetes.mlflow import MlflowServerArgs
+
+        return MlflowServerArgs(
+            namespace="",
+            artifacts_destination="",
+            backend_store_uri=self.backend_store_uri or None,
+            replicas=self.replicas if replicas is None else replicas,
+            service_type=self.service_type,
+            source_ranges=self.source_ranges,
+            tls_certificate_arn=self.tls_certificate_arn or None,
+            storage_size=self.storage_size,
+            storage_class=self.storage_class or None,
+            image=self.image,
+            install_extras=self.install_extras,
+            resources=self.resources(),
+        )
 
 
 class KubernetesArgs(RecipeArgs):
@@ -70,6 +81,15 @@ class KubernetesArgs(RecipeArgs):
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     minio_storage_size: str = Field("10Gi", pattern=QUANTITY)
     minio_storage_class: str = ""
+
+    @model_validator(mode="after")
+    def _one_replica_on_sqlite(self) -> "KubernetesArgs":
+        if self.mlflow.replicas > 1 and not self.mlflow.backend_store_uri:
+            raise ValueError(
+                f"mlflow.replicas={self.mlflow.replicas} needs mlflow.backend_store_uri (a database): "
+                "SQLite on a volume serves one replica"
+            )
+        return self
 
 
 # One table for the three envs; `provisioner recipe describe kubernetes` prints it resolved.
@@ -136,7 +156,6 @@ class KubernetesRecipe(Recipe):
         import pulumi
         import pulumi_kubernetes as k8s
 
-        from recipes.kubernetes.mlflow import MlflowServerArgs
         from recipes.kubernetes.stack import KubernetesMlopsStack, KubernetesMlopsStackArgs
 
         assert isinstance(args, KubernetesArgs)
@@ -145,20 +164,7 @@ class KubernetesRecipe(Recipe):
         stack = KubernetesMlopsStack(
             context.stack_name,
             KubernetesMlopsStackArgs(
-                mlflow=MlflowServerArgs(
-                    namespace="",
-                    artifacts_destination="",
-                    backend_store_uri=settings.backend_store_uri or None,
-                    replicas=settings.replicas,
-                    service_type=settings.service_type,
-                    source_ranges=settings.source_ranges,
-                    tls_certificate_arn=settings.tls_certificate_arn or None,
-                    storage_size=settings.storage_size,
-                    storage_class=settings.storage_class or None,
-                    image=settings.image,
-                    install_extras=settings.install_extras,
-                    resources=settings.resources(),
-                ),
+                mlflow=settings.server_args(),
                 mlflow_namespace=settings.namespace,
                 pipelines_namespace=args.pipelines_namespace,
                 minio_storage_size=args.minio_storage_size,

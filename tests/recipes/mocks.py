@@ -14,6 +14,7 @@ from provisioner.recipe_api import Recipe, RecipeArgs, RecipeContext
 class Recorded:
     type: str
     name: str
+    resource_id: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
 
@@ -30,11 +31,15 @@ class RecordingMocks:
         if not args.custom or args.typ.startswith("pulumi:providers:"):
             return "", inputs
         resource_id, outputs = handler_for(args.typ).create(args.name, args.typ, inputs, self.ctx)
-        self.resources.append(Recorded(args.typ, args.name, inputs, outputs))
+        self.resources.append(Recorded(args.typ, args.name, resource_id, inputs, outputs))
         return resource_id, outputs
 
     def call(self, args: Any) -> dict[str, Any]:
-        return {}
+        """Answer invokes like the simulated engine does (emulated, or an empty result)."""
+        from provisioner.engine.emulators import invoke_for
+
+        invoke = invoke_for(args.token)
+        return invoke(unwrap_secrets(dict(args.args or {})), self.ctx) if invoke else {}
 
     def of_type(self, prefix: str) -> list[Recorded]:
         return [r for r in self.resources if r.type.startswith(prefix)]

@@ -6,7 +6,12 @@ types with no emulator get deterministic synthesized outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from provisioner.engine.emulators.base import EmulationContext, Emulator, SyntheticEmulator
+
+Invoke = Callable[[dict[str, Any], EmulationContext], dict[str, Any]]
 
 _HANDLERS: dict[str, Emulator] | None = None
 _PREFIX_HANDLERS: dict[str, Emulator] = {}
@@ -28,4 +33,11 @@ def handler_for(resource_type: str) -> Emulator:
     return SyntheticEmulator()
 
 
-__all__ = ["EmulationContext", "Emulator", "SyntheticEmulator", "handler_for"]
+def invoke_for(token: str) -> Invoke | None:
+    """The function answering a Pulumi invoke (data source) token, or None when none is emulated."""
+    from provisioner.engine.emulators.aws_invokes import INVOKES
+
+    return INVOKES.get(token)
+
+
+__all__ = ["EmulationContext", "Emulator", "Invoke", "SyntheticEmulator", "handler_for", "invoke_for"]

@@ -1,0 +1,77 @@
+"""Helpers shared by the AWS emulators: error codes, tag conversions, ARNs and bounded polling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from provisioner.engine.emulators.base import EmulationContext
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_not_found(exc: BaseException, *codes: str) -> bool:
+    """Whether ``exc`` is an AWS 'not found' error (one of ``codes``, or any code that says so)."""
+    code = error_code(exc)
+    if not code:
+        return False
+    return code in codes or "NotFound" in code or code.startswith("NoSuch")
+
+
+def tags_of(inputs: dict[str, Any]) -> dict[str, str]:
+    """The ``tags`` input as a plain string map."""
+    return {str(key): str(value) for key, value in (inputs.get("tags") or {}).items()}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    """A tag map in the ``[{Key, Value}]`` shape most AWS APIs take."""
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def tag_map(tags: Iterable[dict[str, str]] | None) -> dict[str, str]:
+    """A ``[{Key, Value}]`` list as a map."""
+    return {tag["Key"]: tag["Value"] for tag in tags or []}
+
+
+def tag_specifications(resource_type: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """EC2 ``TagSpecifications`` for a create call (empty when there are no tags)."""
+    return [{"ResourceType": resource_type, "Tags": tag_list(tags)}] if tags else []
+
+
+def sync_ec2_tags(ctx: EmulationContext, resource_id: str, old: dict[str, str], new: dict[str, str]) -> None:
+    """Make an EC2 resource's tags exactly ``new`` (removing the keys only ``old`` had)."""
+    ec2 = ctx.aws("ec2")
+    removed = [key for key in old if key not in new]
+    if removed:
+        ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": key} for key in removed])
+    if new:
+        ec2.create_tags(Resources=[resource_id], Tags=tag_list(new))
+
+
+def ec2_arn(ctx: EmulationContext, owner_id: str, kind: str, resource_id: str) -> str:
+    """The ARN EC2 gives a resource (``arn:aws:ec2:<region>:<owner>:<kind>/<id>``)."""
+    return f"arn:aws:ec2:{ctx.region}:{owner_id}:{kind}/{resource_id}"
+
+
+def account_id(ctx: EmulationContext) -> str:
+    """The account the emulator runs as (moto's STS answer)."""
+    return str(ctx.aws("sts").get_caller_identity()["Account"])
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> None:
+    """Poll ``check`` until it is true; raise TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def iso(value: Any) -> str:
+    """A timestamp from boto3 as an ISO 8601 string (and anything else as a string)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")

@@ -1,0 +1,89 @@
+"""MlflowDatabase: private, encrypted RDS PostgreSQL for MLflow's backend store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from recipes.aws import defaults
+from recipes.aws.tags import tagged
+
+
+@dataclass
+class MlflowDatabaseArgs:
+    """Where the database runs, who may reach it, and how it is protected."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    client_security_group_id: pulumi.Input[str]
+    instance_class: str = "db.t4g.small"
+    allocated_storage: int = 20
+    max_allocated_storage: int = 100
+    backup_retention_days: int = 7
+    multi_az: bool = False
+    deletion_protection: bool = False
+    engine_version: str = defaults.POSTGRES_VERSION
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class MlflowDatabase(pulumi.ComponentResource):
+    """RDS PostgreSQL reachable only from the cluster's security group, never publicly."""
+
+    address: pulumi.Output[str]
+    connection_uri: pulumi.Output[str]
+    instance_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MlflowDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("provisioner:aws:MlflowDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+        subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=args.subnet_ids, tags=tagged(args.tags, f"{name}-subnets"), opts=child)
+        firewall = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="PostgreSQL for MLflow, from the EKS cluster only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=defaults.DB_PORT, to_port=defaults.DB_PORT,
+                    security_groups=[args.client_security_group_id],
+                )
+            ],
+            egress=[],
+            tags=tagged(args.tags, f"{name}-sg"),
+            opts=child,
+        )
+        instance = aws.rds.Instance(
+            f"{name}-postgres",
+            engine="postgres",
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            allocated_storage=args.allocated_storage,
+            max_allocated_storage=args.max_allocated_storage,
+            db_name=defaults.DB_NAME,
+            username=defaults.DB_USER,
+            password=password.result,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[firewall.id],
+            storage_encrypted=True,
+            publicly_accessible=False,
+            multi_az=args.multi_az,
+            backup_retention_period=args.backup_retention_days,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.deletion_protection,
+            final_snapshot_identifier=f"{name}-final" if args.deletion_protection else None,
+            copy_tags_to_snapshot=True,
+            tags=tagged(args.tags, f"{name}-postgres"),
+            opts=child,
+        )
+        self.address = instance.address
+        self.instance_id = instance.id
+        self.connection_uri = pulumi.Output.secret(
+            pulumi.Output.all(instance.address, password.result).apply(
+                lambda parts: f"postgresql://{defaults.DB_USER}:{parts[1]}@{parts[0]}:{defaults.DB_PORT}/{defaults.DB_NAME}"
+            )
+        )
+        self.register_outputs({"address": self.address, "connection_uri": self.connection_uri, "instance_id": self.instance_id})

@@ -1,0 +1,110 @@
+"""Defaults of the AWS recipe: versions, managed policies, and the per-env preset table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KUBERNETES_VERSION = "1.31"
+POSTGRES_VERSION = "16.4"
+DEFAULT_REGION = "eu-west-1"
+# Commercial regions with EKS, RDS PostgreSQL and SageMaker.
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+    "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-east-1",
+    "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+)
+VPC_CIDR = "10.40.0.0/16"
+NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
+# EKS ignores the thumbprint for its OIDC issuers; the API still wants one (the root CA's).
+OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+MLFLOW_ARTIFACT_PREFIX = "mlflow"
+DB_NAME = "mlflow"
+DB_USER = "mlflow"
+DB_PORT = 5432
+CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"]
+
+# AWS-managed policies we attach: the minimum EKS needs. Never a *FullAccess policy.
+EKS_CLUSTER_POLICIES = ("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",)
+EKS_NODE_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+)
+
+# The preset table: one row per setting, one column per env. README shows it with the reasons.
+PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "az_count": 2,
+        "nat_gateways": "single",
+        "node_instance_type": "t3.large",
+        "node_desired": 1,
+        "node_min": 1,
+        "node_max": 2,
+        "node_capacity_type": "SPOT",
+        "control_plane_logging": False,
+        "bucket_versioning": False,
+        "force_destroy": True,
+        "ecr_untagged_expiry_days": 7,
+        "ecr_tag_mutability": "MUTABLE",
+        "database": {"enabled": False},
+    },
+    "staging": {
+        "az_count": 2,
+        "nat_gateways": "single",
+        "node_instance_type": "t3.xlarge",
+        "node_desired": 2,
+        "node_min": 1,
+        "node_max": 4,
+        "node_capacity_type": "ON_DEMAND",
+        "control_plane_logging": False,
+        "bucket_versioning": False,
+        "force_destroy": False,
+        "ecr_untagged_expiry_days": 14,
+        "ecr_tag_mutability": "MUTABLE",
+        "database": {
+            "enabled": True,
+            "instance_class": "db.t4g.small",
+            "allocated_storage": 20,
+            "max_allocated_storage": 100,
+            "backup_retention_days": 7,
+            "multi_az": False,
+            "deletion_protection": False,
+        },
+        "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"]},
+    },
+    "prod": {
+        "az_count": 3,
+        "nat_gateways": "per_az",
+        "node_instance_type": "m6i.xlarge",
+        "node_desired": 3,
+        "node_min": 2,
+        "node_max": 6,
+        "node_capacity_type": "ON_DEMAND",
+        "control_plane_logging": True,
+        "bucket_versioning": True,
+        "force_destroy": False,
+        "ecr_untagged_expiry_days": 30,
+        "ecr_tag_mutability": "IMMUTABLE",
+        "database": {
+            "enabled": True,
+            "instance_class": "db.m6g.large",
+            "allocated_storage": 100,
+            "max_allocated_storage": 500,
+            "backup_retention_days": 30,
+            "multi_az": True,
+            "deletion_protection": True,
+        },
+        "mlflow": {
+            "service_type": "LoadBalancer",
+            "source_ranges": ["0.0.0.0/0"],
+            "replicas": 2,
+            "cpu_request": "500m",
+            "memory_request": "1Gi",
+            "cpu_limit": "2",
+            "memory_limit": "2Gi",
+        },
+    },
+}

@@ -1,0 +1,119 @@
+"""Network: a VPC with public and private subnets across AZs, or an existing one passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from recipes.aws import defaults
+from recipes.aws.policies import subnet_cidrs
+from recipes.aws.tags import tagged
+
+
+@dataclass
+class NetworkArgs:
+    """A new VPC: CIDR, the AZs to span, and how many NAT gateways (one, or one per AZ)."""
+
+    availability_zones: Sequence[str]
+    cidr: str = defaults.VPC_CIDR
+    nat_gateways: Literal["single", "per_az"] = "single"
+    cluster_name: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Network(pulumi.ComponentResource):
+    """VPC, internet gateway, NAT gateway(s), route tables, public and private subnets."""
+
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("provisioner:aws:Network", name, None, opts)
+        self._name = name
+        self._args = args
+        zones = list(args.availability_zones)
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, len(zones))
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=tagged(args.tags, f"{name}-vpc"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=tagged(args.tags, f"{name}-igw"), opts=pulumi.ResourceOptions(parent=self)
+        )
+        public = [self._create_subnet(vpc, zone, cidr, public=True) for zone, cidr in zip(zones, public_cidrs)]
+        private = [self._create_subnet(vpc, zone, cidr, public=False) for zone, cidr in zip(zones, private_cidrs)]
+        public_table = self._create_route_table(vpc, "public", gateway_id=gateway.id)
+        for zone, subnet in zip(zones, public):
+            self._associate(f"{name}-public-{zone}", subnet, public_table)
+        nat_count = len(zones) if args.nat_gateways == "per_az" else 1
+        nats = [self._create_nat(f"{name}-nat-{zones[index]}", public[index]) for index in range(nat_count)]
+        for index, (zone, subnet) in enumerate(zip(zones, private)):
+            table = self._create_route_table(vpc, f"private-{zone}", nat_gateway_id=nats[index % nat_count].id)
+            self._associate(f"{name}-private-{zone}", subnet, table)
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.register_outputs(
+            {"vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids}
+        )
+
+    def _create_subnet(self, vpc: aws.ec2.Vpc, zone: str, cidr: str, *, public: bool) -> aws.ec2.Subnet:
+        kind = "public" if public else "private"
+        role = {"kubernetes.io/role/elb": "1"} if public else {"kubernetes.io/role/internal-elb": "1"}
+        cluster = {f"kubernetes.io/cluster/{self._args.cluster_name}": "shared"} if self._args.cluster_name else {}
+        name = f"{self._name}-{kind}-{zone}"
+        return aws.ec2.Subnet(
+            name,
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zone,
+            map_public_ip_on_launch=False,
+            tags=tagged(self._args.tags, name, **role, **cluster),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_route_table(self, vpc: aws.ec2.Vpc, kind: str, **target: pulumi.Input[str]) -> aws.ec2.RouteTable:
+        table = aws.ec2.RouteTable(
+            f"{self._name}-{kind}-rt", vpc_id=vpc.id, tags=tagged(self._args.tags, f"{self._name}-{kind}-rt"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ec2.Route(
+            f"{self._name}-{kind}-default",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            opts=pulumi.ResourceOptions(parent=self),
+            **target,  # type: ignore[arg-type]
+        )
+        return table
+
+    def _associate(self, name: str, subnet: aws.ec2.Subnet, table: aws.ec2.RouteTable) -> None:
+        aws.ec2.RouteTableAssociation(
+            f"{name}-assoc", subnet_id=subnet.id, route_table_id=table.id, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+    def _create_nat(self, name: str, subnet: aws.ec2.Subnet) -> aws.ec2.NatGateway:
+        address = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags=tagged(self._args.tags, f"{name}-eip"), opts=pulumi.ResourceOptions(parent=self))
+        return aws.ec2.NatGateway(
+            name, allocation_id=address.id, subnet_id=subnet.id, tags=tagged(self._args.tags, name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+class ExistingNetwork:
+    """Bring-your-own VPC: the given ids, and nothing created."""
+
+    def __init__(self, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]], private_subnet_ids: Sequence[pulumi.Input[str]]) -> None:
+        if len(private_subnet_ids) < 2:
+            raise ValueError("an existing VPC needs at least 2 private subnets (in different AZs) for EKS")
+        self.vpc_id = pulumi.Output.from_input(vpc_id)
+        self.public_subnet_ids = pulumi.Output.all(*public_subnet_ids)
+        self.private_subnet_ids = pulumi.Output.all(*private_subnet_ids)
