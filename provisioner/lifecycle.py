@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
 from provisioner.engine.base import Engine, EngineResult, OutputValue, ProgressSink, ResourceRecord
-from provisioner.errors import ConflictError, OperationFailedError, ProvisionerError
+from provisioner.errors import ConflictError, InputError, OperationFailedError, ProvisionerError
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs
 from provisioner.registry.service import DeploymentRecord, Registry
 from provisioner.secrets import MASK
+from provisioner.teardown.flow import TeardownLimits, TeardownReport, teardown
 
 
 class DeployOutcome(BaseModel):
@@ -33,14 +35,15 @@ class DeployOutcome(BaseModel):
 
 
 class DestroyOutcome(BaseModel):
-    """What destroy-stack did."""
+    """What destroy-stack did: the teardown report, and what was unregistered."""
 
-    stack: str
-    engine: str
-    simulated: bool
-    nothing_to_destroy: bool = False
-    deleted_resources: list[ResourceRecord] = Field(default_factory=list)
+    report: TeardownReport
     unregistered: DeploymentRecord | None = None
+    stack_removed: bool = False
+
+    @property
+    def nothing_to_destroy(self) -> bool:
+        return self.report.nothing_to_destroy
 
 
 class RegistrationFailedError(OperationFailedError):
@@ -109,20 +112,37 @@ def deploy(
     return outcome
 
 
-def destroy(recipe: Recipe, request: DeployRequest, engine: Engine, registry: Registry, sink: ProgressSink) -> DestroyOutcome:
-    """Destroy the stack's resources, then unregister it, then forget the engine's stack.
+def destroy(
+    recipe: Recipe,
+    request: DeployRequest,
+    engine: Engine,
+    registry: Registry,
+    sink: ProgressSink,
+    *,
+    delete_data: bool | None = None,
+    keep_data: bool = False,
+    limits: TeardownLimits | None = None,
+    say: Callable[[str], None] | None = None,
+) -> DestroyOutcome:
+    """Tear the stack down, then unregister it if the cloud side is clean (or kept on purpose).
 
-    If the engine fails, the registry is left as it is, so it still tells what exists.
+    Data (buckets, databases) is kept by default in prod; ``delete_data`` removes it, ``keep_data``
+    keeps it in any env. If the engine fails, the registry is left as it is, so it still tells what exists.
     """
     engine.check_available()
+    if delete_data and keep_data:
+        raise InputError("--delete-data and --keep-data contradict each other: choose one")
+    remove_data = bool(delete_data) if delete_data is not None else (not keep_data and request.env != "prod")
+    if keep_data:
+        remove_data = False
     registered = registry.deployment(request.stack_name)
-    outcome = DestroyOutcome(stack=request.stack_name, engine=engine.name, simulated=engine.simulated)
-    nothing_registered = not (registered.stack or registered.components or registered.connectors)
-    if not engine.has_stack(request) and nothing_registered:
-        outcome.nothing_to_destroy = True
+    is_registered = bool(registered.stack or registered.components or registered.connectors)
+    report = teardown(recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, registered=is_registered)
+    outcome = DestroyOutcome(report=report)
+    if report.nothing_to_destroy or not report.clean:
         return outcome
-    result = engine.destroy(request, recipe, sink=sink)
-    outcome.deleted_resources = result.resources
     outcome.unregistered = registry.unregister_deployment(request.stack_name)
-    engine.remove_stack(request)
+    if not report.kept_resources:
+        engine.remove_stack(request)
+        outcome.stack_removed = True
     return outcome

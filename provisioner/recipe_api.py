@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from provisioner.teardown.retention import RetentionPolicy
+
 STANDARD_ENVS: tuple[str, ...] = ("dev", "staging", "prod")
 # Labels every registry object created by deploy-stack carries; destroy-stack unregisters by them.
 LABEL_STACK = "stack"
@@ -112,6 +114,12 @@ class Recipe:
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()
     # Pulumi config keys the program's providers read, derived from the request (e.g. aws:region).
     provider_config_keys: ClassVar[Mapping[str, str]] = {}
+    # The cloud whose leftovers destroy-stack sweeps by tag ("aws"), if any.
+    cloud: ClassVar[str | None] = None
+    # Namespaces whose LoadBalancer services and volume claims are deleted before destroy.
+    managed_namespaces: ClassVar[tuple[str, ...]] = ()
+    # What a destroy keeps when data is retained (prod by default); None: nothing is data.
+    retention: ClassVar[RetentionPolicy | None] = None
     # Regions the recipe knows; an empty tuple means any (or none, for cluster-only recipes).
     regions: ClassVar[tuple[str, ...]] = ()
     # The args field that deploy-stack's --context flag sets (a kubeconfig context), if any.

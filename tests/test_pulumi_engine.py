@@ -132,15 +132,23 @@ def test_destroy_invokes_destroy_then_stack_rm_and_unregisters() -> None:
 
     outcome = _destroy(fake)
 
-    assert fake.argvs() == [
-        ["--non-interactive", "stack", "select", "--stack", "staging"],
-        ["--non-interactive", "stack", "select", "--stack", "staging"],
-        ["--non-interactive", "destroy", "--skip-preview", "--yes", "--color", "never", "--client=<addr>",
-         "--exec-kind", "auto.inline", "--event-log", "<event-log>", "--stack", "staging"],
-        ["--non-interactive", "stack", "history", "--json", "--show-secrets", "--page-size", "1", "--page", "1", "--stack", "staging"],
-        ["--non-interactive", "stack", "rm", "--yes", "staging"],
+    assert [argv[1:4] for argv in fake.argvs()] == [
+        ["stack", "select", "--stack"],  # has_stack
+        ["stack", "select", "--stack"],  # outputs
+        ["stack", "output", "--json"],
+        ["stack", "output", "--json"],
+        ["stack", "select", "--stack"],  # destroy
+        ["stack", "export", "--show-secrets"],
+        ["state", "unprotect", "--all"],
+        ["destroy", "--skip-preview", "--yes"],
+        ["stack", "history", "--json"],
+        ["stack", "rm", "--yes"],
     ]
-    assert len(outcome.deleted_resources) == 2
+    destroy_argv = next(argv for argv in fake.argvs() if argv[1] == "destroy")
+    assert destroy_argv == ["--non-interactive", "destroy", "--skip-preview", "--yes", "--color", "never", "--client=<addr>",
+                            "--exec-kind", "auto.inline", "--event-log", "<event-log>", "--stack", "staging"]
+    assert fake.argvs()[-1] == ["--non-interactive", "stack", "rm", "--yes", "staging"]
+    assert len(outcome.report.deleted_resources) == 2
     assert all(rows == [] for rows in registry_rows().values())
     assert _destroy(fake).nothing_to_destroy
 
@@ -191,3 +199,47 @@ def test_without_pulumi_on_path_deploy_exits_2_with_install_hint(tmp_path: Path)
     assert "Pulumi CLI is not installed" in result.stderr and "--simulate" in result.stderr
     assert INSTALL_HINT.split(":")[0] in result.stderr
     assert all(rows == [] for rows in registry_rows().values())
+
+
+def _aws_state_resource(name: str, resource_type: str, resource_id: str, *dependencies: str) -> dict[str, object]:
+    urn = f"urn:pulumi:prod::provisioner-aws::{resource_type}::{name}"
+    return {"urn": urn, "type": resource_type, "id": resource_id, "custom": True,
+            "dependencies": [f"urn:pulumi:prod::provisioner-aws::{d}" for d in dependencies]}
+
+
+@pytest.mark.usefixtures("aws_endpoint")  # the leftover sweep talks to moto, never to AWS
+def test_prod_destroy_protects_the_data_and_what_it_needs_then_excludes_it() -> None:
+    from recipes.aws import AwsRecipe
+
+    fake = FakePulumiCommand(existing_stacks={"prod"})
+    fake.deployment["resources"] = [
+        _aws_state_resource("vpc", "aws:ec2/vpc:Vpc", "vpc-1"),
+        _aws_state_resource("private-a", "aws:ec2/subnet:Subnet", "subnet-a", "aws:ec2/vpc:Vpc::vpc"),
+        _aws_state_resource("eks", "aws:eks/cluster:Cluster", "aws-prod", "aws:ec2/subnet:Subnet::private-a"),
+        _aws_state_resource("db-subnets", "aws:rds/subnetGroup:SubnetGroup", "db-subnets", "aws:ec2/subnet:Subnet::private-a"),
+        _aws_state_resource("db-sg", "aws:ec2/securityGroup:SecurityGroup", "sg-db", "aws:eks/cluster:Cluster::eks"),
+        _aws_state_resource("db", "aws:rds/instance:Instance", "aws-prod-db", "aws:rds/subnetGroup:SubnetGroup::db-subnets", "aws:ec2/securityGroup:SecurityGroup::db-sg"),
+        _aws_state_resource("bucket", "aws:s3/bucket:Bucket", "aws-prod-artifacts"),
+        _aws_state_resource("bucket-pab", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws-prod-artifacts", "aws:s3/bucket:Bucket::bucket"),
+    ]
+    recipe = AwsRecipe()
+    _, request, _ = resolve("aws", "prod", config_file=None, sets=None, region=None, name=None, backend=None)
+
+    outcome = destroy(recipe, request, PulumiEngine(pulumi_command=fake), Registry.open(), NullSink())
+
+    protect = next(argv for argv in fake.argvs() if argv[1:3] == ["state", "protect"])
+    protected = {urn.rsplit("::", 1)[-1] for urn in protect if urn.startswith("urn:")}
+    assert protected == {"db", "db-subnets", "db-sg", "private-a", "vpc", "bucket", "bucket-pab"}  # not the EKS cluster
+    destroy_argv = next(argv for argv in fake.argvs() if argv[1] == "destroy")
+    assert "--exclude-protected" in destroy_argv
+    assert not any(argv[1:3] == ["stack", "rm"] for argv in fake.argvs())  # the stack keeps the kept data
+    assert {r.message for r in outcome.report.kept_resources} >= {"aws-prod-db", "aws-prod-artifacts"}
+
+
+def test_destroy_clears_pending_operations_left_by_an_interrupted_run() -> None:
+    fake = _fake(existing_stacks={"staging"})
+    fake.deployment["pending_operations"] = [{"resource": {"urn": "urn:x"}, "type": "creating"}]
+
+    _destroy(fake)
+
+    assert fake.imported and fake.imported[-1]["deployment"]["pending_operations"] == []

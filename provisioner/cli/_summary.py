@@ -37,12 +37,48 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
 
 
 def print_destroy_summary(outcome: DestroyOutcome) -> None:
+    from rich.table import Table
+
     console = Console(highlight=False)
-    if outcome.nothing_to_destroy:
-        console.print(f"Nothing to destroy: {outcome.stack} has no resources and nothing registered.")
+    report = outcome.report
+    if report.nothing_to_destroy:
+        console.print(f"Nothing to destroy: {report.stack} has no resources, no registry entries and no tagged leftovers.")
         return
-    deleted = len(outcome.deleted_resources)
-    console.print(f"[bold green]Destroyed {outcome.stack}[/]: {deleted} resource(s) deleted.")
+    for attempt in report.attempts:
+        status = "ok" if attempt.ok else f"failed: {attempt.error}"
+        swept = f" (then swept {attempt.swept} leftover(s))" if attempt.swept else ""
+        console.print(f"Destroy attempt {attempt.number}: {status}{swept}", markup=False)
+    if report.cluster:
+        cluster = report.cluster
+        if "skipped" in cluster:
+            console.print(f"Cluster clean-up skipped: {cluster['skipped']}", markup=False)
+        else:
+            console.print(
+                f"Cluster clean-up: deleted {len(cluster.get('deleted', []))} LoadBalancer service(s) and volume claim(s)"
+                + (f"; still there: {', '.join(cluster['remaining'])}" if cluster.get("remaining") else "")
+                + (f"; error: {cluster['error']}" if cluster.get("error") else ""),
+                markup=False,
+            )
+    console.print(
+        f"Deleted {len(report.deleted_resources)} stack resource(s) and swept {len(report.swept)} leftover(s) "
+        "found by their tags."
+    )
+    kept = [(r.type, r.message or r.name, "kept on purpose (data)") for r in report.kept_resources]
+    kept += [(item.kind, item.id, f"kept on purpose (data), ~${item.monthly_cost or 0:.2f}/month") for item in report.kept_leftovers]
+    if kept:
+        table = Table("type", "id", "why", title="Kept", title_justify="left")
+        for row in kept:
+            table.add_row(*row)
+        console.print(table)
+        console.print("Delete them with: destroy-stack ... --delete-data", markup=False)
+    if report.remaining:
+        table = Table("type", "id", "region", "est. USD/month", "problem", title="Still there", title_justify="left")
+        for item in report.remaining:
+            cost = "unknown" if item.monthly_cost is None else f"{item.monthly_cost:.2f}"
+            table.add_row(item.kind, item.id, item.region, cost, report.sweep_errors.get(f"{item.kind} {item.id}", item.detail))
+        console.print(table)
+    else:
+        console.print(f"[bold green]Nothing of {report.stack} is left[/] except what is listed as kept.")
     if outcome.unregistered:
         parts = []
         if outcome.unregistered.stack:

@@ -88,13 +88,22 @@ def destroy_stack(
     simulate: SimulateOption = False,
     backend: BackendOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    delete_data: Annotated[
+        bool, typer.Option("--delete-data", help="Also delete buckets, databases and snapshots (kept by default in prod).")
+    ] = False,
+    keep_data: Annotated[bool, typer.Option("--keep-data", help="Keep buckets and databases, in any env.")] = False,
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Destroy an environment's resources and unregister its stack, components and connectors."""
+    """Destroy an environment's resources, sweep what is left, and unregister it.
+
+    Exits 1 with a report if anything billable is still there afterwards.
+    """
     from provisioner.cli._context import open_registry
     from provisioner.errors import InputError
     from provisioner.lifecycle import destroy
 
+    if delete_data and keep_data:
+        raise InputError("--delete-data and --keep-data contradict each other: choose one")
     recipe_obj, request, _args = resolve(
         recipe, env, config_file=config_file, sets=None, region=region, name=name, backend=backend, context=context
     )
@@ -111,13 +120,27 @@ def destroy_stack(
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
     with _sink(output, f"Destroying {request.stack_name}") as sink:
-        outcome = destroy(recipe_obj, request, engine, registry, sink)
+        say = sink.note if output is OutputFormat.table else None
+        outcome = destroy(
+            recipe_obj, request, engine, registry, sink, delete_data=True if delete_data else None, keep_data=keep_data, say=say
+        )
     if output is OutputFormat.json:
-        print_json(outcome)
-        return
-    from provisioner.cli._summary import print_destroy_summary
+        print_json({**outcome.model_dump(mode="json"), "clean": outcome.report.clean})
+    else:
+        from provisioner.cli._summary import print_destroy_summary
 
-    print_destroy_summary(outcome)
+        print_destroy_summary(outcome)
+    if not outcome.report.clean:
+        from provisioner.errors import OperationFailedError
+
+        if outcome.report.sweep_failure:
+            raise OperationFailedError(f"{outcome.report.sweep_failure}; the registry still lists {request.stack_name}")
+        cost = sum(item.monthly_cost or 0 for item in outcome.report.remaining)
+        raise OperationFailedError(
+            f"{len(outcome.report.remaining)} resource(s) of {request.stack_name} are still there "
+            f"(about ${cost:.2f}/month known); the registry still lists the stack. Rerun destroy-stack, "
+            "or delete them as the report says"
+        )
 
 
 def run_deploy() -> None:

@@ -49,6 +49,8 @@ class EngineResult(BaseModel):
     preview: bool
     resources: list[ResourceRecord] = Field(default_factory=list)
     outputs: dict[str, OutputValue] = Field(default_factory=dict)
+    # Resources a destroy left in place on purpose (data retention); ``message`` holds the id.
+    kept: list[ResourceRecord] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Resources per operation, e.g. {"create": 12, "same": 3}."""
@@ -134,8 +136,8 @@ class Engine(Protocol):
         """Create or update the stack (or, with ``preview``, only say what would change)."""
         ...
 
-    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
-        """Delete every resource in the stack's state."""
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
+        """Delete the resources in the stack's state; with ``retain_data``, keep the data resources."""
         ...
 
     def remove_stack(self, request: DeployRequest) -> None:

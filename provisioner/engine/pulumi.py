@@ -32,6 +32,7 @@ from provisioner.engine.base import (
 )
 from provisioner.errors import OperationFailedError
 from provisioner.recipe_api import Recipe, RecipeArgs
+from provisioner.teardown.retention import Node, kept_keys
 
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
 INSTALL_HINT = (
@@ -244,12 +245,47 @@ class PulumiEngine:
             engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs
         )
 
-    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
+        """Destroy the stack; with ``retain_data``, protect the data and what it needs, and destroy the rest."""
         stack = self._stack(request, lambda: None, create=False)
         collector = _EventCollector(sink, preview=False)
+        kept: list[ResourceRecord] = []
         with self._translated(request, collector):
-            stack.destroy(on_event=collector, color="never")
-        return EngineResult(engine=self.name, simulated=False, preview=False, resources=list(collector.records.values()))
+            resources = self._recover_pending(stack, sink)
+            if retain_data and recipe.retention is not None:
+                nodes = [Node(r["urn"], r["type"], frozenset(r.get("dependencies") or [])) for r in resources if r.get("custom")]
+                keep = sorted(kept_keys(nodes, recipe.retention))
+                if keep:
+                    self._cli(stack, ["state", "protect", "--stack", request.pulumi_stack, "--yes", *keep])
+                by_urn = {r["urn"]: r for r in resources}
+                kept = [
+                    ResourceRecord(urn=urn, type=by_urn[urn]["type"], name=_name(urn), op=Op.SAME, message=str(by_urn[urn].get("id", "")))
+                    for urn in keep
+                ]
+                stack.destroy(on_event=collector, color="never", exclude_protected=True)
+            else:
+                self._cli(stack, ["state", "unprotect", "--all", "--stack", request.pulumi_stack, "--yes"])
+                stack.destroy(on_event=collector, color="never")
+        return EngineResult(
+            engine=self.name, simulated=False, preview=False, resources=list(collector.records.values()), kept=kept
+        )
+
+    def _recover_pending(self, stack: Any, sink: ProgressSink) -> list[dict[str, Any]]:
+        """Clear pending operations an interrupted run left in the state; return the state's resources."""
+        exported = stack.export_stack()
+        deployment = exported.deployment or {}
+        pending = deployment.get("pending_operations") or []
+        if pending:
+            sink.note(f"Clearing {len(pending)} pending operation(s) left by an interrupted run.")
+            deployment["pending_operations"] = []
+            stack.import_stack(exported)
+        resources: list[dict[str, Any]] = deployment.get("resources") or []
+        return resources
+
+    @staticmethod
+    def _cli(stack: Any, args: list[str]) -> None:
+        workspace = stack.workspace
+        workspace.pulumi_command.run(args, workspace.work_dir, dict(workspace.env_vars or {}))
 
     def remove_stack(self, request: DeployRequest) -> None:
         from pulumi import automation as auto

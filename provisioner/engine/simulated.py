@@ -25,6 +25,7 @@ from provisioner.engine.base import (
 from provisioner.engine.emulators import EmulationContext, handler_for
 from provisioner.engine.simulated_state import SimulatedResource, SimulatedStackState, SimulatedStateStore
 from provisioner.recipe_api import Recipe, RecipeArgs
+from provisioner.teardown.retention import Node, identity_values, kept_keys, referenced_strings
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
 FAKE_CREDENTIALS = {
@@ -160,9 +161,21 @@ class _EmulatorMocks:
             self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, failed=True, message=message))
             self.sink.failed(urn, args.typ, message)
             raise
-        entry = SimulatedResource(key=key, type=args.typ, name=args.name, id=resource_id, sealed_state=sealed)
-        self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
-        self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
+        mentioned = referenced_strings(inputs)
+        with self._idle:
+            depends_on = [r.key for r in self.state.resources if r.key != key and mentioned & set(r.identities)]
+        entry = SimulatedResource(
+            key=key,
+            type=args.typ,
+            name=args.name,
+            id=resource_id,
+            depends_on=depends_on,
+            identities=sorted(identity_values(resource_id, outputs)),
+            sealed_state=sealed,
+        )
+        with self._idle:
+            self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
+            self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
         self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
@@ -238,6 +251,18 @@ async def _resolve(exports: dict[str, Any]) -> dict[str, OutputValue]:
     return resolved
 
 
+def _deletion_order(resources: list[SimulatedResource]) -> list[SimulatedResource]:
+    """Dependents before what they depend on; creation order reversed where nothing else decides."""
+    remaining = list(reversed(resources))
+    ordered: list[SimulatedResource] = []
+    while remaining:
+        needed = {dependency for r in remaining for dependency in r.depends_on}
+        ready = [r for r in remaining if r.key not in needed] or remaining[:1]
+        ordered.extend(ready)
+        remaining = [r for r in remaining if r not in ready]
+    return ordered
+
+
 class SimulatedEngine:
     """Runs recipes in-process under Pulumi mocks, with resources in emulators."""
 
@@ -309,13 +334,13 @@ class SimulatedEngine:
     def _delete_missing(
         self, state: SimulatedStackState, seen: set[str], ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]
     ) -> None:
-        for resource in reversed([r for r in state.resources if r.key not in seen]):
+        for resource in _deletion_order([r for r in state.resources if r.key not in seen]):
             self._delete_one(resource, ctx, sink, records)
             state.resources.remove(resource)
             self.store.save(state)
 
     def _delete_one(self, resource: SimulatedResource, ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]) -> None:
-        urn = f"urn:pulumi:{ctx.stack}::{ctx.project}::{resource.type}::{resource.name}"
+        urn = self._urn(ctx, resource)
         sink.started(urn, resource.type, Op.DELETE)
         try:
             handler_for(resource.type).delete(resource.id, self.store.unseal(resource.sealed_state), ctx)
@@ -327,20 +352,33 @@ class SimulatedEngine:
         records.append(ResourceRecord(urn=urn, type=resource.type, name=resource.name, op=Op.DELETE))
         sink.finished(urn, resource.type, Op.DELETE)
 
-    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink) -> EngineResult:
+    def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
+        """Delete the stack's resources, dependents first; with ``retain_data``, keep the data and what it needs."""
         ctx = self._context(request)
         state = self.store.load(ctx.project, ctx.stack)
         records: list[ResourceRecord] = []
-        if state is not None:
-            with self._emulation(recipe, state.region or ctx.region):
-                for resource in reversed(list(state.resources)):
-                    self._delete_one(resource, ctx, sink, records)
-                    state.resources.remove(resource)
-                    self.store.save(state)
-            state.status = "destroyed"
-            state.sealed_outputs = ""
-            self.store.save(state)
-        return EngineResult(engine=self.name, simulated=True, preview=False, resources=records)
+        kept: list[ResourceRecord] = []
+        if state is None:
+            return EngineResult(engine=self.name, simulated=True, preview=False)
+        keep: set[str] = set()
+        if retain_data and recipe.retention is not None:
+            nodes = [Node(r.key, r.type, frozenset(r.depends_on)) for r in state.resources]
+            keep = kept_keys(nodes, recipe.retention)
+        with self._emulation(recipe, state.region or ctx.region):
+            for resource in _deletion_order([r for r in state.resources if r.key not in keep]):
+                self._delete_one(resource, ctx, sink, records)
+                state.resources.remove(resource)
+                self.store.save(state)
+        for resource in state.resources:
+            kept.append(ResourceRecord(urn=self._urn(ctx, resource), type=resource.type, name=resource.name, op=Op.SAME, message=resource.id))
+        state.status = "data-kept" if state.resources else "destroyed"
+        state.sealed_outputs = "" if not state.resources else state.sealed_outputs
+        self.store.save(state)
+        return EngineResult(engine=self.name, simulated=True, preview=False, resources=records, kept=kept)
+
+    @staticmethod
+    def _urn(ctx: EmulationContext, resource: SimulatedResource) -> str:
+        return f"urn:pulumi:{ctx.stack}::{ctx.project}::{resource.type}::{resource.name}"
 
     def remove_stack(self, request: DeployRequest) -> None:
         self.store.remove(project_name(request.recipe), request.pulumi_stack)

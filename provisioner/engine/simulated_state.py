@@ -18,6 +18,9 @@ class SimulatedResource(BaseModel):
     id: str
     custom: bool = True
     protect: bool = False
+    depends_on: list[str] = Field(default_factory=list)
+    # Strings other resources use to refer to this one (id, ARN, name): dependencies are inferred from them.
+    identities: list[str] = Field(default_factory=list)
     sealed_state: str = ""
 
 

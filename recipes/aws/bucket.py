@@ -17,6 +17,7 @@ from recipes.aws.tags import tagged
 class ArtifactBucketArgs:
     versioning: bool = False
     force_destroy: bool = False
+    protect: bool = False  # Pulumi protect: `pulumi destroy` refuses to delete the bucket
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -30,7 +31,10 @@ class ArtifactBucket(pulumi.ComponentResource):
         super().__init__("provisioner:aws:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
-            f"{name}-bucket", force_destroy=args.force_destroy, tags=tagged(args.tags, f"{name}-bucket"), opts=child
+            f"{name}-bucket",
+            force_destroy=args.force_destroy,
+            tags=tagged(args.tags, f"{name}-bucket"),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",

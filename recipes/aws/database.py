@@ -27,6 +27,7 @@ class MlflowDatabaseArgs:
     multi_az: bool = False
     deletion_protection: bool = False
     engine_version: str = defaults.POSTGRES_VERSION
+    protect: bool = False  # Pulumi protect, on top of RDS deletion protection
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -77,7 +78,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             final_snapshot_identifier=f"{name}-final" if args.deletion_protection else None,
             copy_tags_to_snapshot=True,
             tags=tagged(args.tags, f"{name}-postgres"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.address = instance.address
         self.instance_id = instance.id

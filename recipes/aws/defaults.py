@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.teardown.retention import RetentionPolicy
+
 KUBERNETES_VERSION = "1.31"
 POSTGRES_VERSION = "16.4"
 DEFAULT_REGION = "eu-west-1"
@@ -86,6 +88,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "control_plane_logging": True,
         "bucket_versioning": True,
         "force_destroy": False,
+        "protect_data": True,
         "ecr_untagged_expiry_days": 30,
         "ecr_tag_mutability": "IMMUTABLE",
         "database": {
@@ -108,3 +111,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+# Data a destroy keeps unless --delete-data (the default in prod): the bucket and the database,
+# the bucket's own settings, and what the database needs to exist (its subnets, VPC, firewall).
+RETENTION = RetentionPolicy(
+    data_types=frozenset({"aws:s3/bucket:Bucket", "aws:rds/instance:Instance"}),
+    attachment_types=frozenset(
+        {
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "aws:s3/bucketVersioning:BucketVersioning",
+        }
+    ),
+    never_keep_types=frozenset(
+        {
+            "aws:eks/cluster:Cluster",
+            "aws:eks/nodeGroup:NodeGroup",
+            "aws:ec2/natGateway:NatGateway",
+            "aws:ec2/eip:Eip",
+            "aws:ec2/internetGateway:InternetGateway",
+            "random:index/randomPassword:RandomPassword",
+            "aws:iam/role:Role",
+        }
+    ),
+)

@@ -63,6 +63,7 @@ class AwsArgs(RecipeArgs):
     control_plane_logging: bool = False
     bucket_versioning: bool = False
     force_destroy: bool = False
+    protect_data: bool = Field(False, description="Pulumi protect on the bucket and the database.")
     ecr_untagged_expiry_days: int = Field(14, ge=1, le=365)
     ecr_tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = "MUTABLE"
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -110,6 +111,9 @@ class AwsRecipe(Recipe):
         ProviderPlugin("random", "pulumi-random"),
     )
     provider_config_keys = {"aws:region": "region"}
+    retention = defaults.RETENTION
+    cloud = "aws"
+    managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
         import pulumi
@@ -138,6 +142,7 @@ class AwsRecipe(Recipe):
                 control_plane_logging=args.control_plane_logging,
                 bucket_versioning=args.bucket_versioning,
                 force_destroy=args.force_destroy,
+                protect_data=args.protect_data,
                 ecr_untagged_expiry_days=args.ecr_untagged_expiry_days,
                 ecr_tag_mutability=args.ecr_tag_mutability,
                 database=DatabaseOptions(

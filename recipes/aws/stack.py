@@ -50,6 +50,7 @@ class AwsMlopsStackArgs:
     control_plane_logging: bool = False
     bucket_versioning: bool = False
     force_destroy: bool = False
+    protect_data: bool = False
     ecr_untagged_expiry_days: int = 14
     ecr_tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = "MUTABLE"
     database: DatabaseOptions | None = None
@@ -100,7 +101,9 @@ class AwsMlopsStack(pulumi.ComponentResource):
         )
         bucket = ArtifactBucket(
             f"{name}-artifacts",
-            ArtifactBucketArgs(versioning=args.bucket_versioning, force_destroy=args.force_destroy, tags=args.tags),
+            ArtifactBucketArgs(
+                versioning=args.bucket_versioning, force_destroy=args.force_destroy, protect=args.protect_data, tags=args.tags
+            ),
             opts=child,
         )
         registry = ContainerRegistry(
@@ -147,6 +150,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
                     backup_retention_days=options.backup_retention_days,
                     multi_az=options.multi_az,
                     deletion_protection=options.deletion_protection,
+                    protect=args.protect_data,
                     tags=args.tags,
                 ),
                 opts=child,

@@ -146,6 +146,7 @@ class KubernetesRecipe(Recipe):
     presets = PRESETS
     plugins = (ProviderPlugin("kubernetes", "pulumi-kubernetes"), ProviderPlugin("random", "pulumi-random"))
     context_field = "kube_context"
+    managed_namespaces = (defaults.MLFLOW_NAMESPACE, defaults.PIPELINES_NAMESPACE)
 
     def check(self, args: RecipeArgs) -> None:
         assert isinstance(args, KubernetesArgs)

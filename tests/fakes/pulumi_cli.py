@@ -82,6 +82,9 @@ class FakePulumiCommand(PulumiCommand):
         self.secret_outputs = set(secret_outputs or ())
         self.resources = list(resources or [])
         self.failures: dict[str, tuple[str, list[dict[str, Any]] | None]] = {}
+        # The state's resources as `stack export` shows them, and pending operations left by a crash.
+        self.deployment: dict[str, Any] = {"resources": [], "pending_operations": []}
+        self.imported: list[dict[str, Any]] = []
 
     def fail_next(self, subcommand: str, stderr: str, events: list[dict[str, Any]] | None = None) -> None:
         """Make the next ``subcommand`` (``up``, ``stack select``, ...) fail with ``stderr`` after ``events``."""
@@ -144,6 +147,14 @@ class FakePulumiCommand(PulumiCommand):
             if "--show-secrets" not in args:
                 outputs = {k: "[secret]" if k in self.secret_outputs else v for k, v in outputs.items()}
             return CommandResult(json.dumps(outputs), "", 0)
+        if key == "stack export":
+            return CommandResult(json.dumps({"version": 3, "deployment": self.deployment}), "", 0)
+        if key == "stack import":
+            file_index = args.index("--file") + 1
+            with open(args[file_index]) as handle:
+                self.imported.append(json.load(handle))
+            self.deployment = self.imported[-1]["deployment"]
+            return CommandResult("", "", 0)
         if key == "stack history":
             now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
             entry = {"version": 1, "kind": "update", "startTime": now, "endTime": now, "message": "",

@@ -41,6 +41,23 @@ def _ignore_not_found(call: Any, **params: Any) -> None:
             raise
 
 
+def _refuse_while_in_use(ctx: EmulationContext, filter_name: str, resource_id: str, what: str) -> None:
+    """Raise DependencyViolation like AWS when network interfaces still sit in the subnet or VPC.
+
+    moto deletes them anyway; AWS does not, which is what blocks teardowns after Kubernetes made
+    load balancers and volumes outside Pulumi's state.
+    """
+    from botocore.exceptions import ClientError
+
+    interfaces = ctx.aws("ec2").describe_network_interfaces(Filters=[{"Name": filter_name, "Values": [resource_id]}])
+    if interfaces["NetworkInterfaces"]:
+        ids = ", ".join(i["NetworkInterfaceId"] for i in interfaces["NetworkInterfaces"])
+        raise ClientError(
+            {"Error": {"Code": "DependencyViolation", "Message": f"The {what} has dependencies and cannot be deleted ({ids})"}},
+            "Delete",
+        )
+
+
 class VpcEmulator(Emulator):
     """aws:ec2/vpc:Vpc. Outputs the VPC's default security group, main route table and network ACL."""
 
@@ -61,6 +78,7 @@ class VpcEmulator(Emulator):
         return _describe_one(ctx, "describe_vpcs", "Vpcs", VpcIds=[resource_id]) is not None
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
+        _refuse_while_in_use(ctx, "vpc-id", resource_id, f"vpc {resource_id}")
         _ignore_not_found(ctx.aws("ec2").delete_vpc, VpcId=resource_id)
 
     @staticmethod
@@ -127,6 +145,7 @@ class SubnetEmulator(Emulator):
         return _describe_one(ctx, "describe_subnets", "Subnets", SubnetIds=[resource_id]) is not None
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
+        _refuse_while_in_use(ctx, "subnet-id", resource_id, f"subnet {resource_id}")
         _ignore_not_found(ctx.aws("ec2").delete_subnet, SubnetId=resource_id)
 
     @staticmethod
@@ -280,8 +299,13 @@ class NatGatewayEmulator(Emulator):
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         if not self.exists(resource_id, state, ctx):
             return
+        gateway = self._describe(resource_id, ctx) or {}
         _ignore_not_found(ctx.aws("ec2").delete_nat_gateway, NatGatewayId=resource_id)
         wait_until(lambda: not self.exists(resource_id, state, ctx), what=f"NAT gateway {resource_id} to be deleted")
+        # AWS releases the gateway's network interface with it; moto keeps it, which would block the subnet.
+        for address in gateway.get("NatGatewayAddresses", []):
+            if address.get("NetworkInterfaceId"):
+                _ignore_not_found(ctx.aws("ec2").delete_network_interface, NetworkInterfaceId=address["NetworkInterfaceId"])
 
     @staticmethod
     def _describe(gateway_id: str, ctx: EmulationContext) -> dict[str, Any] | None:

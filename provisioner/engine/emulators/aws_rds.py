@@ -177,7 +177,7 @@ class InstanceEmulator(Emulator):
         instance = self._describe(resource_id, ctx)
         if not instance:
             return
-        if instance.get("DeletionProtection") or state.get("deletionProtection"):
+        if instance.get("DeletionProtection"):  # the live setting, as AWS checks it
             raise RuntimeError(
                 f"InvalidParameterCombination: Cannot delete protected DB Instance {resource_id}, "
                 "please disable deletion protection and try again."

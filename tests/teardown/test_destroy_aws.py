@@ -1,0 +1,175 @@
+"""destroy-stack aws with --simulate: what Kubernetes left behind, retries, data retention, leftovers.
+
+Runs on a moto server (AWS) and kmock (the cluster's API)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import boto3
+import pytest
+
+from provisioner.teardown.flow import SIMULATED_KUBE_API_ENV
+from tests.helpers import cli_json, deploy_cli, destroy_cli, registry_rows, s3_buckets
+from tests.teardown.kube_objects import claim, core_for, namespace, service
+
+pytestmark = pytest.mark.usefixtures("aws_endpoint")
+REGION = "eu-west-1"
+STACK_TAG = "provisioner:stack"
+
+
+@pytest.fixture()
+def cluster_api(kube_api: str) -> str:
+    """The simulated cluster's API: destroy-stack --simulate cleans it up first."""
+    os.environ[SIMULATED_KUBE_API_ENV] = kube_api
+    return kube_api
+
+
+def _kubernetes_leftovers_in_aws(stack: str) -> dict[str, str]:
+    """What a LoadBalancer Service and a PVC make on AWS, tagged for the cluster as Kubernetes does."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    tag = [{"Key": f"kubernetes.io/cluster/{stack}", "Value": "owned"}]
+    subnets = ec2.describe_subnets(Filters=[{"Name": f"tag:{STACK_TAG}", "Values": [stack]}, {"Name": "tag-key", "Values": ["kubernetes.io/role/internal-elb"]}])["Subnets"]
+    subnet_ids = [s["SubnetId"] for s in subnets]
+    balancer = boto3.client("elbv2", region_name=REGION).create_load_balancer(
+        Name=f"k8s-{stack}-mlflow", Subnets=subnet_ids, Type="network", Scheme="internal", Tags=tag
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    volume = ec2.create_volume(
+        AvailabilityZone=subnets[0]["AvailabilityZone"], Size=20, TagSpecifications=[{"ResourceType": "volume", "Tags": tag}]
+    )["VolumeId"]
+    interface = ec2.create_network_interface(
+        SubnetId=subnet_ids[0], TagSpecifications=[{"ResourceType": "network-interface", "Tags": tag}]
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    return {"load_balancer": balancer, "volume": volume, "interface": interface}
+
+
+def _tagged_in_moto(stack: str) -> list[str]:
+    """Every resource moto still holds that is tagged for the stack or its cluster (checked per service)."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    found: list[str] = []
+    for filters in ([{"Name": f"tag:{STACK_TAG}", "Values": [stack]}], [{"Name": "tag-key", "Values": [f"kubernetes.io/cluster/{stack}"]}]):
+        found += [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]]
+        found += [s["SubnetId"] for s in ec2.describe_subnets(Filters=filters)["Subnets"]]
+        found += [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]]
+        found += [i["NetworkInterfaceId"] for i in ec2.describe_network_interfaces(Filters=filters)["NetworkInterfaces"]]
+        found += [v["VolumeId"] for v in ec2.describe_volumes(Filters=filters)["Volumes"]]
+        found += [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]]
+        found += [a["AllocationId"] for a in ec2.describe_addresses(Filters=filters)["Addresses"]]
+        found += [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filter=filters)["NatGateways"] if n["State"] != "deleted"]
+        found += [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=filters)["RouteTables"]]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    found += [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+    found += s3_buckets()
+    found += boto3.client("eks", region_name=REGION).list_clusters()["clusters"]
+    found += [d["DBInstanceIdentifier"] for d in boto3.client("rds", region_name=REGION).describe_db_instances()["DBInstances"]]
+    found += [r["repositoryName"] for r in boto3.client("ecr", region_name=REGION).describe_repositories()["repositories"]]
+    iam = boto3.client("iam", region_name=REGION)
+    found += [r["RoleName"] for r in iam.list_roles()["Roles"] if any(t["Key"] == STACK_TAG for t in iam.list_role_tags(RoleName=r["RoleName"])["Tags"])]
+    found += [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    return found
+
+
+def test_destroy_removes_what_kubernetes_left_and_leaves_nothing(cluster_api: str) -> None:
+    assert deploy_cli("aws", "--env", "staging", "--simulate").exit_code == 0
+    made = _kubernetes_leftovers_in_aws("aws-staging")
+    core = core_for(cluster_api)
+    namespace(core, "mlflow")
+    service(core, "mlflow", "mlflow-public")
+    claim(core, "mlflow", "mlflow-data")
+
+    result = destroy_cli("aws", "--env", "staging", "--simulate", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert _tagged_in_moto("aws-staging") == []
+    assert [s.metadata.name for s in core.list_namespaced_service("mlflow").items if s.spec.type == "LoadBalancer"] == []
+    assert core.list_namespaced_persistent_volume_claim("mlflow").items == []
+    assert all(rows == [] for rows in registry_rows().values())
+    assert "Nothing of aws-staging is left" in result.stdout
+    assert "Destroy attempt 1: failed" in result.stdout and "DependencyViolation" in result.stdout
+    assert "Destroy attempt 2: ok" in result.stdout
+    assert made["interface"] not in result.stdout or "swept" in result.stdout
+
+
+def test_a_deploy_that_failed_halfway_is_destroyed_fully() -> None:
+    os.environ["PROVISIONER_SIMULATE_FAIL"] = "aws-staging-mlflow-db-postgres"
+    failed = deploy_cli("aws", "--env", "staging", "--simulate")
+    assert failed.exit_code == 1 and "aws-staging-mlflow-db-postgres" in failed.stderr
+    del os.environ["PROVISIONER_SIMULATE_FAIL"]
+    assert _tagged_in_moto("aws-staging") != []
+
+    result = destroy_cli("aws", "--env", "staging", "--simulate", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert _tagged_in_moto("aws-staging") == []
+    assert all(rows == [] for rows in registry_rows().values())
+
+
+def test_prod_keeps_the_bucket_and_database_by_default_and_deletes_them_on_request() -> None:
+    assert deploy_cli("aws", "--env", "prod", "--simulate").exit_code == 0
+    bucket = s3_buckets()[0]
+    rds = boto3.client("rds", region_name=REGION)
+
+    kept = destroy_cli("aws", "--env", "prod", "--simulate", "--yes", "--output", "json")
+
+    assert kept.exit_code == 0, kept.stdout + kept.stderr
+    report = json.loads(kept.stdout)["report"]
+    kept_ids = {r["message"] for r in report["kept_resources"]}
+    (database,) = rds.describe_db_instances()["DBInstances"]
+    assert bucket in kept_ids and database["DBInstanceIdentifier"] in kept_ids
+    assert s3_buckets() == [bucket]
+    assert boto3.client("eks", region_name=REGION).list_clusters()["clusters"] == []
+    assert cli_json("stack", "list") == []
+
+    deleted = destroy_cli("aws", "--env", "prod", "--simulate", "--yes", "--delete-data")
+
+    assert deleted.exit_code == 0, deleted.stdout + deleted.stderr
+    assert s3_buckets() == []
+    assert rds.describe_db_instances()["DBInstances"] == []
+    assert _tagged_in_moto("aws-prod") == []
+
+
+def test_keep_data_keeps_the_bucket_in_staging_too() -> None:
+    assert deploy_cli("aws", "--env", "staging", "--simulate").exit_code == 0
+
+    result = destroy_cli("aws", "--env", "staging", "--simulate", "--yes", "--keep-data")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert len(s3_buckets()) == 1
+    assert "Kept" in result.stdout
+
+
+def test_a_leftover_that_cannot_be_deleted_fails_the_destroy_with_a_report_and_never_hangs() -> None:
+    assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="aws-dev-alerts", Tags=[{"Key": STACK_TAG, "Value": "aws-dev"}])["TopicArn"]
+    started = time.monotonic()
+
+    result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--output", "json")
+
+    assert time.monotonic() - started < 60
+    assert result.exit_code == 1
+    remaining = json.loads(result.stdout)["report"]["remaining"]
+    assert [(item["id"], item["monthly_cost"]) for item in remaining] == [(topic, None)]
+    assert "still there" in result.stderr
+    assert [s["name"] for s in cli_json("stack", "list")] == ["aws-dev"]  # the registry still tells what exists
+
+
+def test_second_destroy_says_there_is_nothing_to_destroy() -> None:
+    assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
+    assert destroy_cli("aws", "--env", "dev", "--simulate", "--yes").exit_code == 0
+
+    again = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
+
+    assert again.exit_code == 0
+    assert "Nothing to destroy" in again.stdout
+
+
+def test_leftovers_with_no_state_at_all_are_found_by_their_tags_and_removed() -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": STACK_TAG, "Value": "aws-dev"}]}])["Vpc"]["VpcId"]
+
+    result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert ec2.describe_vpcs(VpcIds=[vpc]) if False else ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
