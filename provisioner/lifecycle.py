@@ -81,6 +81,24 @@ def deploy(
     """Run the recipe through the engine, then register its outputs in one transaction."""
     recipe.check(args)
     engine.check_available()
+    if preview:
+        return _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
+    with registry.audited("deploy", request.stack_name):
+        registry.require_stack_access(request.stack_name, "deploying")
+        return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
+
+
+def _deploy(
+    recipe: Recipe,
+    request: DeployRequest,
+    args: RecipeArgs,
+    engine: Engine,
+    registry: Registry,
+    sink: ProgressSink,
+    *,
+    preview: bool,
+    show_secrets: bool,
+) -> DeployOutcome:
     _refuse_env_crossing(registry, request)
     result: EngineResult = engine.up(request, recipe, args, preview=preview, sink=sink)
     context = request.context(simulated=engine.simulated)
@@ -135,9 +153,11 @@ def destroy(
     remove_data = bool(delete_data) if delete_data is not None else (not keep_data and request.env != "prod")
     if keep_data:
         remove_data = False
-    registered = registry.deployment(request.stack_name)
-    is_registered = bool(registered.stack or registered.components or registered.connectors)
-    report = teardown(recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, registered=is_registered)
+    with registry.audited("destroy", request.stack_name):
+        registry.require_stack_access(request.stack_name, "destroying")
+        registered = registry.deployment(request.stack_name)
+        is_registered = bool(registered.stack or registered.components or registered.connectors)
+        report = teardown(recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, registered=is_registered)
     outcome = DestroyOutcome(report=report)
     if report.nothing_to_destroy or not report.clean:
         return outcome

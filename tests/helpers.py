@@ -23,8 +23,11 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def raw_rows(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every registry table, as plain dicts, straight from the database."""
+def raw_rows(url: str, *, include_audit: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every registry table, as plain dicts, straight from the database.
+
+    The audit log is left out unless asked for: it records every attempt, refused ones included.
+    """
     engine = create_engine(url)
     metadata = MetaData()
     metadata.reflect(engine)
@@ -32,6 +35,7 @@ def raw_rows(url: str) -> dict[str, list[dict[str, Any]]]:
         rows = {
             table.name: [dict(row._mapping) for row in connection.execute(select(table))]
             for table in metadata.sorted_tables
+            if include_audit or table.name != "audit_log"
         }
     engine.dispose()
     return rows
@@ -51,11 +55,13 @@ def destroy_cli(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(destroy_app, list(args), input=input)
 
 
-def registry_rows() -> dict[str, list[dict[str, Any]]]:
-    """Raw rows of the registry of the current PROVISIONER_HOME / PROVISIONER_STORE_URL."""
+def registry_rows(*, include_audit: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Raw rows of the registry of the current PROVISIONER_HOME / PROVISIONER_STORE_URL (no users, no audit)."""
     from provisioner.paths import store_url
 
-    return raw_rows(store_url())
+    rows = raw_rows(store_url(), include_audit=include_audit)
+    rows.pop("users", None)  # the first user becomes admin on first use
+    return rows
 
 
 def s3_buckets() -> list[str]:

@@ -110,7 +110,7 @@ def test_failed_deploy_registers_nothing_and_destroy_recovers() -> None:
 
 
 def test_prod_destroy_needs_the_typed_stack_name() -> None:
-    deployed = deploy_cli("demo", "--env", "prod", "--simulate")
+    deployed = deploy_cli("demo", "--env", "prod", "--simulate", "--yes")
     assert deployed.exit_code == 0, deployed.stderr
 
     wrong = destroy_cli("demo", "--env", "prod", "--simulate", input="demo-staging\n")
@@ -123,7 +123,7 @@ def test_prod_destroy_needs_the_typed_stack_name() -> None:
 
 
 def test_deploying_into_another_envs_stack_is_refused() -> None:
-    assert deploy_cli("demo", "--env", "prod", "--simulate").exit_code == 0
+    assert deploy_cli("demo", "--env", "prod", "--simulate", "--yes").exit_code == 0
     before = registry_rows()
 
     result = deploy_cli("demo", "--env", "staging", "--name", "demo-prod", "--simulate")

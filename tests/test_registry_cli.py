@@ -66,7 +66,7 @@ def test_raw_rows_hold_no_secret_value(store_url: str) -> None:
     _register_example(store_url)
     assert cli("secret", "set", "slack", f"token={MLFLOW_PASSWORD}-slack").exit_code == 0
 
-    dumped = json.dumps(raw_rows(store_url), default=str)
+    dumped = json.dumps(raw_rows(store_url, include_audit=True), default=str)
 
     assert "tracking_password" in dumped  # the rows were really read
     for value in (SECRET_KEY_VALUE, MLFLOW_PASSWORD, f"{MLFLOW_PASSWORD}-slack"):

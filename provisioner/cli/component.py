@@ -27,6 +27,7 @@ def register(
     config: ConfigOption = None,
     label: LabelOption = None,
     connector: Annotated[Optional[str], typer.Option("--connector", help="Service connector to link.")] = None,
+    env: Annotated[Optional[str], typer.Option("--env", help="Environment (dev, staging, prod, ...).")] = None,
 ) -> None:
     """Register a component; its config is validated against the flavor's schema."""
     from provisioner.registry.models import ComponentSpec
@@ -39,7 +40,7 @@ def register(
             "type": component_type,
             "flavor": flavor,
             "config": parse_pairs(config or [], "--config"),
-            "labels": parse_pairs(label or [], "--label", json_values=False),
+            "labels": {**parse_pairs(label or [], "--label", json_values=False), **({"env": env} if env else {})},
             "connector": connector,
         },
         "invalid component",

@@ -1,13 +1,17 @@
 """`provisioner connector ...`: register and inspect service connectors."""
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
-from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, render
+from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, print_json, render
 from provisioner.cli._parsing import parse_pairs
+
+if TYPE_CHECKING:
+    from provisioner.registry.models import ResourceType
+    from provisioner.registry.service import Registry
 
 app = typer.Typer(help="Register and manage service connectors.", no_args_is_help=True)
 
@@ -89,3 +93,116 @@ def delete(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None
     """Delete a connector that no component links to."""
     open_registry().delete_connector(name)
     info(f"Deleted connector {name!r}.")
+
+
+def _authorize_use(registry: "Registry", connector_name: str) -> None:
+    """Check that the current user may use the connector; the access check is wired by the registry."""
+    return None
+
+
+@app.command("verify")
+@report_errors
+def verify(
+    name: Annotated[str, typer.Argument(help="Connector name.")],
+    *,
+    resource_id: Annotated[
+        Optional[str], typer.Option("--resource-id", help="Check only this resource (bucket, repository, cluster).")
+    ] = None,
+    resource_type: Annotated[
+        Optional[str], typer.Option("--resource-type", help="Type of --resource-id; inferred when unambiguous.")
+    ] = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Authenticate with the connector and check what it reaches; exit 1 if something is unreachable."""
+    from provisioner.connectors import verify_connector
+    from provisioner.errors import OperationFailedError
+
+    registry = open_registry()
+    _authorize_use(registry, name)
+    connector = registry.get_connector(name)
+    report = verify_connector(
+        connector, registry.resolve(connector.configuration), resource_id, _resource_type(resource_type)
+    )
+    rows = [(c.resource_type, c.resource_id, "yes" if c.reachable else "NO", c.message) for c in report.checks]
+    identity = report.identity or "unknown identity"
+    render(report, output, f"Connector {name} ({identity})", ["resource type", "resource", "reachable", "message"], rows)
+    if output is not OutputFormat.json:
+        for note in report.notes:
+            info(f"note: {note}")
+    failures = report.failures()
+    if failures or not report.ok:
+        failed = ", ".join(f"{c.resource_type.value} {c.resource_id}" for c in failures) or "no check passed"
+        raise OperationFailedError(f"connector {name!r} cannot reach {failed}")
+
+
+@app.command("list-resources")
+@report_errors
+def list_resources(
+    name: Annotated[str, typer.Argument(help="Connector name.")],
+    *,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """List the resources the connector reaches, by resource type."""
+    from provisioner.connectors import list_connector_resources
+
+    registry = open_registry()
+    _authorize_use(registry, name)
+    connector = registry.get_connector(name)
+    found = list_connector_resources(connector, registry.resolve(connector.configuration))
+    rows: list[tuple[object, ...]] = [
+        (resource_type, resource) for resource_type, resources in found.resources.items() for resource in resources
+    ]
+    rows += [("namespace", f"{cluster}: {namespace}") for cluster, names in found.namespaces.items() for namespace in names]
+    render(found, output, f"Resources of connector {name}", ["resource type", "resource"], rows)
+    if output is not OutputFormat.json:
+        for error in found.errors:
+            info(f"warning: {error}")
+
+
+@app.command("credentials")
+@report_errors
+def credentials(
+    name: Annotated[str, typer.Argument(help="Connector name.")],
+    *,
+    resource_id: Annotated[str, typer.Option("--resource-id", help="The bucket, repository or cluster to reach.")],
+    resource_type: Annotated[
+        Optional[str], typer.Option("--resource-type", help="Type of --resource-id; inferred when unambiguous.")
+    ] = None,
+    show_secrets: ShowSecretsOption = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Issue short-lived credentials scoped to one resource, as `export` lines (iam-role connectors only)."""
+    import shlex
+
+    from provisioner.connectors import connector_credentials
+
+    registry = open_registry()
+    _authorize_use(registry, name)
+    connector = registry.get_connector(name)
+    issued = connector_credentials(
+        connector, registry.resolve(connector.configuration), _resource_type(resource_type), resource_id
+    )
+    shown = issued if show_secrets else issued.masked()
+    if output is OutputFormat.json:
+        print_json(shown)
+        return
+    for key, value in shown.env.items():
+        print(f"export {key}={shlex.quote(value)}")
+    expires = shown.expires_at.isoformat() if shown.expires_at else "unknown"
+    info(f"Credentials for {issued.resource_type.value} {issued.resource_id}, valid until {expires}.")
+    if not show_secrets:
+        info("Secret values are masked; pass --show-secrets to print them.")
+
+
+def _resource_type(value: Optional[str]) -> "Optional[ResourceType]":
+    """The --resource-type option as a ResourceType, or an InputError listing the valid ones."""
+    from provisioner.errors import InputError
+    from provisioner.registry.models import ResourceType
+
+    if value is None:
+        return None
+    try:
+        return ResourceType(value)
+    except ValueError:
+        allowed = ", ".join(t.value for t in ResourceType)
+        raise InputError(f"unknown resource type {value!r} (allowed: {allowed})") from None

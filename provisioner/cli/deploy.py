@@ -49,6 +49,7 @@ def deploy_stack(
     simulate: SimulateOption = False,
     plan: Annotated[bool, typer.Option("--plan", help="Preview only: show what would be created; change nothing.")] = False,
     backend: BackendOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (prod asks otherwise).")] = False,
     output: OutputOption = OutputFormat.table,
     show_secrets: ShowSecretsOption = False,
 ) -> None:
@@ -62,6 +63,8 @@ def deploy_stack(
     engine = make_engine(simulate, request.backend)
     engine.check_available()
     registry = open_registry()
+    if request.env == "prod" and not plan and not yes:
+        _confirm_prod(request.stack_name, "deploys to PRODUCTION")
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
     verb = "Previewing" if plan else "Deploying"
@@ -112,9 +115,7 @@ def destroy_stack(
     registry = open_registry()
     if not yes:
         if request.env == "prod":
-            typed = typer.prompt(f"This destroys PRODUCTION. Type the stack name ({request.stack_name}) to go on")
-            if typed.strip() != request.stack_name:
-                raise InputError("the typed name does not match: nothing was destroyed")
+            _confirm_prod(request.stack_name, "destroys PRODUCTION")
         elif not typer.confirm(f"Destroy {request.stack_name} and unregister it?", default=False):
             raise InputError("not confirmed: nothing was destroyed")
     if simulate and output is OutputFormat.table:
@@ -141,6 +142,15 @@ def destroy_stack(
             f"(about ${cost:.2f}/month known); the registry still lists the stack. Rerun destroy-stack, "
             "or delete them as the report says"
         )
+
+
+def _confirm_prod(stack_name: str, what: str) -> None:
+    """Prod needs the stack name typed (or --yes); anything else stops before anything happens."""
+    from provisioner.errors import InputError
+
+    typed = typer.prompt(f"This {what}. Type the stack name ({stack_name}) to go on", default="", show_default=False)
+    if typed.strip() != stack_name:
+        raise InputError(f"the typed name does not match {stack_name!r}: nothing was done (or pass --yes)")
 
 
 def run_deploy() -> None:

@@ -2,7 +2,7 @@
 
 import typer
 
-from provisioner.cli import component, connector, flavor, recipe, secret, stack
+from provisioner.cli import access, component, connector, flavor, recipe, secret, stack
 
 app = typer.Typer(
     name="provisioner",
@@ -17,6 +17,8 @@ app.add_typer(secret.app, name="secret")
 app.add_typer(flavor.app, name="flavor")
 app.add_typer(recipe.app, name="recipe")
 app.command("unlock")(recipe.unlock)
+app.add_typer(access.users_app, name="user")
+app.command("audit")(access.audit)
 
 
 def run() -> None:

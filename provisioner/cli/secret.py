@@ -33,6 +33,23 @@ def set_secret(
     info(f"Stored secret {secret.name!r} with keys {', '.join(secret.keys)}. Reference: {{{{secret:{name}.KEY}}}}")
 
 
+@app.command("backend")
+@report_errors
+def backend(
+    name: Annotated[Optional[str], typer.Argument(help="local, aws-secrets-manager or gcp-secret-manager; omit to show.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", "-O", help="KEY=VALUE, e.g. region=eu-west-1; repeat.")] = None,
+    *,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Show or choose where this registry keeps secret values (choosing needs the admin role)."""
+    registry = open_registry()
+    if name:
+        registry.set_secret_backend(name, parse_pairs(option or [], "--option", json_values=False))
+        info(f"New secrets go to the {name!r} backend.")
+    current = registry.secret_backend()
+    render(current, output, "Secret backend", ["name", "options"], [(current["name"], current.get("options", {}))])
+
+
 @app.command("list")
 @report_errors
 def list_secrets(*, output: OutputOption = OutputFormat.table) -> None:

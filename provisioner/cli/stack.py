@@ -21,10 +21,36 @@ def register(
         list[str], typer.Option("--component", "-c", help="Component to include; repeat. One per type.")
     ],
     label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="KEY=VALUE label; repeat.")] = None,
+    env: Annotated[Optional[str], typer.Option("--env", help="Environment; all components and connectors must match.")] = None,
 ) -> None:
     """Register a stack: at least an orchestrator and an artifact store, one component per type."""
-    stack = open_registry().register_stack(name, component, labels=parse_pairs(label or [], "--label", json_values=False))
+    labels = parse_pairs(label or [], "--label", json_values=False)
+    if env:
+        labels["env"] = env
+    stack = open_registry().register_stack(name, component, labels=labels)
     info(f"Registered stack {stack.name!r} with {len(stack.components)} components.")
+
+
+@app.command("grant")
+@report_errors
+def grant(
+    name: Annotated[str, typer.Argument(help="Stack name.")],
+    user: Annotated[str, typer.Argument(help="User who may use it.")],
+) -> None:
+    """Restrict a stack (and its connectors) to named users, adding USER (admins only)."""
+    users = open_registry().grant(name, user)
+    info(f"Stack {name!r} is restricted to: {', '.join(users)}.")
+
+
+@app.command("revoke")
+@report_errors
+def revoke(
+    name: Annotated[str, typer.Argument(help="Stack name.")],
+    user: Annotated[str, typer.Argument(help="User to remove.")],
+) -> None:
+    """Take USER off a stack's allowed users (admins only); with nobody left the stack is open again."""
+    users = open_registry().revoke(name, user)
+    info(f"Stack {name!r} is restricted to: {', '.join(users)}." if users else f"Stack {name!r} is no longer restricted.")
 
 
 @app.command("list")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError
+from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError, PermissionDeniedError, ProvisionerError
+from provisioner.registry.access import AuditEntry, Role, UserInfo, current_user
 from provisioner.recipe_api import (
     LABEL_ENV,
     LABEL_MANAGED_BY,
@@ -51,6 +54,7 @@ from provisioner.secrets import (
 )
 
 _UNSET: Any = object()
+SECRET_BACKEND_SETTING = "secret_backend"
 
 
 def owner_of(kind: str, name: str) -> str:
@@ -66,11 +70,19 @@ def owned_secret_name(kind: str, name: str) -> str:
 class Registry:
     """Registers, reads and removes components, connectors, stacks and secrets."""
 
-    def __init__(self, store: Store, flavors: FlavorRegistry, backend: SecretBackend, active_file: Path) -> None:
+    def __init__(
+        self, store: Store, flavors: FlavorRegistry, backend: SecretBackend, active_file: Path, user: str | None = None
+    ) -> None:
         self.store = store
         self.flavors = flavors
         self.backend = backend
         self._active_file = active_file
+        self.user = user or current_user()
+        self._backends: dict[str, SecretBackend] = {backend.name: backend}
+        with self.store.transaction() as tx:
+            if not tx.users():  # the first user of a new registry is its admin
+                tx.save_user(self.user, Role.ADMIN.value)
+                tx.add_audit(user=self.user, action="user.bootstrap", target=self.user, result="ok", detail="first user: admin")
 
     @classmethod
     def open(cls) -> Registry:
@@ -78,7 +90,139 @@ class Registry:
         from provisioner.paths import home, store_url
         from provisioner.secrets import default_backend
 
-        return cls(Store(store_url()), FlavorRegistry.load(), default_backend(), home() / "active-stack")
+        registry = cls(Store(store_url()), FlavorRegistry.load(), default_backend(), home() / "active-stack")
+        with registry.store.transaction() as tx:
+            chosen = tx.setting(SECRET_BACKEND_SETTING)
+        if chosen and chosen.get("name") != registry.backend.name:
+            from provisioner.secret_backends import make_backend
+
+            registry.backend = make_backend(chosen["name"], chosen.get("options", {}), home=home())
+            registry._backends[registry.backend.name] = registry.backend
+        return registry
+
+    # ----- identity, access and audit -----------------------------------------------------
+
+    @contextmanager
+    def audited(self, action: str, target: str) -> Iterator[None]:
+        """Record the operation's outcome (ok, denied or error) in its own transaction."""
+        try:
+            yield
+        except PermissionDeniedError as exc:
+            self._record(action, target, "denied", str(exc))
+            raise
+        except ProvisionerError as exc:
+            self._record(action, target, "error", str(exc))
+            raise
+        self._record(action, target, "ok", "")
+
+    def _record(self, action: str, target: str, result: str, detail: str) -> None:
+        with self.store.transaction() as tx:
+            tx.add_audit(user=self.user, action=action, target=target, result=result, detail=" ".join(detail.split()))
+
+    def role(self) -> Role:
+        """The current user's role; users nobody added are members."""
+        with self.store.transaction() as tx:
+            return Role(tx.users().get(self.user, Role.MEMBER.value))
+
+    def _require_admin(self, what: str) -> None:
+        if self.role() is not Role.ADMIN:
+            raise PermissionDeniedError(f"{what} needs the admin role; {self.user!r} is a member (ask an admin)")
+
+    def require_stack_access(self, stack_name: str, what: str) -> None:
+        """Refuse if the stack is restricted to named users and the current user is not one (admins pass)."""
+        with self.store.transaction() as tx:
+            grants = tx.stack_grants(stack_name)
+            role = tx.users().get(self.user, Role.MEMBER.value)
+        if grants and self.user not in grants and role != Role.ADMIN.value:
+            raise PermissionDeniedError(f"{what}: stack {stack_name!r} is restricted to {', '.join(grants)}; {self.user!r} may not use it")
+
+    def require_connector_access(self, connector_name: str, what: str) -> None:
+        """A connector used by restricted stacks is usable only by users granted one of those stacks."""
+        with self.store.transaction() as tx:
+            role = tx.users().get(self.user, Role.MEMBER.value)
+            restricted: dict[str, list[str]] = {}
+            for stack in tx.list_stacks():
+                grants = tx.stack_grants(stack.name)
+                if not grants:
+                    continue
+                for component_name in stack.components.values():
+                    component = tx.get_component(component_name)
+                    if component is not None and component.connector == connector_name:
+                        restricted[stack.name] = grants
+        if restricted and role != Role.ADMIN.value and not any(self.user in grants for grants in restricted.values()):
+            raise PermissionDeniedError(
+                f"{what}: connector {connector_name!r} serves restricted stack(s) {', '.join(sorted(restricted))}; "
+                f"{self.user!r} is not granted any of them"
+            )
+
+    def users(self) -> list[UserInfo]:
+        with self.store.transaction() as tx:
+            return [UserInfo(name=name, role=Role(role)) for name, role in tx.users().items()]
+
+    def set_user(self, name: str, role: Role) -> UserInfo:
+        """Add a user or change a role (admins only); the last admin cannot be demoted."""
+        with self.audited("user.set", f"{name}={role.value}"):
+            self._require_admin("adding users or changing roles")
+            with self.store.transaction() as tx:
+                users = tx.users()
+                if role is Role.MEMBER and users.get(name) == Role.ADMIN.value and list(users.values()).count(Role.ADMIN.value) == 1:
+                    raise ConflictError(f"{name!r} is the last admin: make someone else admin first")
+                tx.save_user(name, role.value)
+        return UserInfo(name=name, role=role)
+
+    def remove_user(self, name: str) -> None:
+        with self.audited("user.remove", name):
+            self._require_admin("removing users")
+            with self.store.transaction() as tx:
+                users = tx.users()
+                if name not in users:
+                    raise NotFoundError(f"user {name!r} does not exist")
+                if users[name] == Role.ADMIN.value and list(users.values()).count(Role.ADMIN.value) == 1:
+                    raise ConflictError(f"{name!r} is the last admin and cannot be removed")
+                tx.delete_user(name)
+
+    def grant(self, stack_name: str, user: str) -> list[str]:
+        """Restrict a stack to named users, adding ``user`` (admins only)."""
+        with self.audited("stack.grant", f"{stack_name}:{user}"):
+            self._require_admin("restricting stacks")
+            with self.store.transaction() as tx:
+                _require(tx.get_stack(stack_name), "stack", stack_name)
+                tx.grant(stack_name, user)
+                return tx.stack_grants(stack_name)
+
+    def revoke(self, stack_name: str, user: str) -> list[str]:
+        """Remove ``user`` from a stack's allowed users (admins only); no users left means unrestricted."""
+        with self.audited("stack.revoke", f"{stack_name}:{user}"):
+            self._require_admin("restricting stacks")
+            with self.store.transaction() as tx:
+                _require(tx.get_stack(stack_name), "stack", stack_name)
+                tx.revoke(stack_name, user)
+                return tx.stack_grants(stack_name)
+
+    def stack_grants(self, stack_name: str) -> list[str]:
+        with self.store.transaction() as tx:
+            return tx.stack_grants(stack_name)
+
+    def audit_log(self, *, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
+        with self.store.transaction() as tx:
+            return [AuditEntry.model_validate(entry) for entry in tx.audit(since=since, user=user)]
+
+    def set_secret_backend(self, name: str, options: Mapping[str, str]) -> None:
+        """Choose where this registry keeps new secret values (admins only)."""
+        from provisioner.paths import home
+        from provisioner.secret_backends import make_backend
+
+        with self.audited("secret-backend.set", name):
+            self._require_admin("choosing the secret backend")
+            backend = make_backend(name, dict(options), home=home())
+            with self.store.transaction() as tx:
+                tx.save_setting(SECRET_BACKEND_SETTING, {"name": name, "options": dict(options)})
+            self.backend = backend
+            self._backends[backend.name] = backend
+
+    def secret_backend(self) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            return tx.setting(SECRET_BACKEND_SETTING) or {"name": "local", "options": {}}
 
     # ----- secrets -------------------------------------------------------------------------
 
@@ -86,19 +230,24 @@ class Registry:
         self, name: str, values: Mapping[str, str], *, labels: Mapping[str, str] | None = None
     ) -> SecretInfo:
         """Create a secret, or add/replace keys of an existing one."""
-        _check_secret_name(name)
-        if not values:
-            raise InputError("a secret needs at least one KEY=VALUE")
-        for key in values:
-            _check_secret_key(key)
-        with self.store.transaction() as tx:
-            return self._write_secret(tx, name, dict(values), owner=None, labels=dict(labels or {}), merge=True)
+        with self.audited("secret.set", name):
+            self._require_admin("storing secrets")
+            _check_secret_name(name)
+            if not values:
+                raise InputError("a secret needs at least one KEY=VALUE")
+            for key in values:
+                _check_secret_key(key)
+            with self.store.transaction() as tx:
+                return self._write_secret(tx, name, dict(values), owner=None, labels=dict(labels or {}), merge=True)
 
     def list_secrets(self) -> list[SecretInfo]:
         with self.store.transaction() as tx:
             return tx.list_secrets()
 
     def describe_secret(self, name: str, *, show_values: bool = False) -> SecretDetail:
+        if show_values:
+            with self.audited("secret.read", name):
+                self._require_admin_or_owner_access(name)
         with self.store.transaction() as tx:
             info, values = self._read_secret(tx, name)
         shown = values if show_values else {key: MASK for key in values}
@@ -106,6 +255,11 @@ class Registry:
 
     def delete_secret(self, name: str) -> None:
         """Delete a secret; refused while a component or connector references it."""
+        with self.audited("secret.delete", name):
+            self._require_admin("deleting secrets")
+            self._delete_secret(name)
+
+    def _delete_secret(self, name: str) -> None:
         with self.store.transaction() as tx:
             found = tx.get_secret(name)
             if found is None:
@@ -115,6 +269,23 @@ class Registry:
                 raise InUseError(f"secret {name!r} is referenced by {', '.join(users)}: update or delete them first")
             tx.delete_secret(name)
         self.backend.discard(name, found[1])
+
+    def _require_admin_or_owner_access(self, secret_name: str) -> None:
+        """Secret values: admins, or users who may use the component or connector that owns the secret."""
+        if self.role() is Role.ADMIN:
+            return
+        with self.store.transaction() as tx:
+            found = tx.get_secret(secret_name)
+        owner = found[0].owner if found else None
+        if owner and owner.startswith("component:"):
+            for stack in self.list_stacks():
+                if owner.split(":", 1)[1] in stack.components.values():
+                    self.require_stack_access(stack.name, f"reading secret {secret_name!r}")
+            return
+        if owner and owner.startswith("connector:"):
+            self.require_connector_access(owner.split(":", 1)[1], f"reading secret {secret_name!r}")
+            return
+        raise PermissionDeniedError(f"reading secret values needs the admin role; {self.user!r} is a member")
 
     def resolve(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """``config`` with every ``{{secret:NAME.KEY}}`` replaced by its value."""
@@ -133,7 +304,17 @@ class Registry:
         if found is None:
             raise NotFoundError(f"secret {name!r} does not exist")
         info, payload = found
-        return info, self.backend.unseal(name, payload)
+        return info, self._backend_for(info.backend).unseal(name, payload)
+
+    def _backend_for(self, name: str) -> SecretBackend:
+        """The backend a secret was written with (the local one is always available)."""
+        if name not in self._backends:
+            if name != "local":
+                raise InputError(f"a secret is stored in the {name!r} backend, which this registry is not configured for")
+            from provisioner.secrets import default_backend
+
+            self._backends[name] = default_backend()
+        return self._backends[name]
 
     def _write_secret(
         self,
@@ -151,7 +332,7 @@ class Registry:
             if owner is not None and info.owner != owner:
                 raise ConflictError(f"secret {name!r} already exists and is not managed by {owner}")
             if merge:
-                values = {**self.backend.unseal(name, payload), **values}
+                values = {**self._backend_for(info.backend).unseal(name, payload), **values}
             labels = {**info.labels, **labels}
             owner = info.owner if owner is None else owner
         payload = self.backend.seal(name, values)
@@ -209,9 +390,11 @@ class Registry:
     # ----- connectors ----------------------------------------------------------------------
 
     def register_connector(self, spec: ConnectorSpec, *, replace: bool = False) -> Connector:
-        """Register a service connector; plain secret values go to the secret store."""
-        with self.store.transaction() as tx:
-            return self._register_connector(tx, spec, replace=replace)
+        """Register a service connector (admins only); plain secret values go to the secret store."""
+        with self.audited("connector.register", spec.name):
+            self._require_admin("registering connectors")
+            with self.store.transaction() as tx:
+                return self._register_connector(tx, spec, replace=replace)
 
     def _register_connector(self, tx: Transaction, spec: ConnectorSpec, *, replace: bool) -> Connector:
         schema = config_class_for(spec.type, spec.auth_method)
@@ -233,7 +416,12 @@ class Registry:
             return tx.list_connectors()
 
     def delete_connector(self, name: str) -> None:
-        """Delete a connector and its owned secret; refused while components link to it."""
+        """Delete a connector and its owned secret (admins only); refused while components link to it."""
+        with self.audited("connector.delete", name):
+            self._require_admin("deleting connectors")
+            self._delete_connector(name)
+
+    def _delete_connector(self, name: str) -> None:
         with self.store.transaction() as tx:
             _require(tx.get_connector(name), "connector", name)
             users = tx.components_using_connector(name)
@@ -246,8 +434,11 @@ class Registry:
 
     def register_component(self, spec: ComponentSpec, *, replace: bool = False) -> Component:
         """Register a component after validating its flavor, config and connector."""
-        with self.store.transaction() as tx:
-            return self._register_component(tx, spec, replace=replace)
+        with self.audited("component.register", spec.name):
+            if spec.connector:
+                self.require_connector_access(spec.connector, f"linking component {spec.name!r}")
+            with self.store.transaction() as tx:
+                return self._register_component(tx, spec, replace=replace)
 
     def _register_component(self, tx: Transaction, spec: ComponentSpec, *, replace: bool) -> Component:
         flavor = self.flavors.get(spec.type, spec.flavor)
@@ -265,6 +456,11 @@ class Registry:
                     f"connector {connector.name!r} does not offer {needed.value!r}, "
                     f"which flavor {flavor.name!r} needs"
                 )
+            component_env = spec.labels.get(LABEL_ENV)
+            if connector.env and component_env and connector.env != component_env:
+                raise InputError(
+                    f"component {spec.name!r} (env {component_env}) cannot use connector {connector.name!r} (env {connector.env})"
+                )
         context = f"invalid config for flavor {flavor.name!r} ({flavor.type.value})"
         validated = validate_or_raise(flavor.config_class, spec.config, context).model_dump(mode="json")
         stored = self._externalize(tx, "component", spec.name, flavor.config_class, validated, spec.labels)
@@ -279,7 +475,7 @@ class Registry:
         connector: str | None = _UNSET,
     ) -> Component:
         """Merge new config values and labels into a component; ``connector=None`` unlinks it."""
-        with self.store.transaction() as tx:
+        with self.audited("component.update", name), self.store.transaction() as tx:
             current = _require(tx.get_component(name), "component", name)
             spec = ComponentSpec(
                 name=current.name,
@@ -307,7 +503,7 @@ class Registry:
 
     def delete_component(self, name: str) -> None:
         """Delete a component and its owned secret; refused while a stack uses it."""
-        with self.store.transaction() as tx:
+        with self.audited("component.delete", name), self.store.transaction() as tx:
             _require(tx.get_component(name), "component", name)
             stacks = tx.stacks_using_component(name)
             if stacks:
@@ -338,7 +534,7 @@ class Registry:
         self, name: str, component_names: Iterable[str], *, labels: Mapping[str, str] | None = None, replace: bool = False
     ) -> Stack:
         """Group components into a stack: one per type, with an orchestrator and an artifact store."""
-        with self.store.transaction() as tx:
+        with self.audited("stack.register", name), self.store.transaction() as tx:
             return self._register_stack(tx, name, list(component_names), dict(labels or {}), replace=replace)
 
     def _register_stack(
@@ -359,8 +555,31 @@ class Registry:
         missing = [t.value for t in REQUIRED_STACK_TYPES if t not in by_type]
         if missing:
             raise InputError(f"stack {name!r} needs a component of type {' and '.join(missing)}")
+        self._check_environments(tx, name, labels, by_type)
         spec = validate_or_raise(StackSpec, {"name": name, "components": by_type, "labels": labels}, "invalid stack")
         return tx.save_stack(spec)
+
+    def _check_environments(
+        self, tx: Transaction, name: str, labels: dict[str, str], by_type: dict[ComponentType, str]
+    ) -> None:
+        """Everything in a stack belongs to one env: a prod connector in a staging stack is refused."""
+        owners: list[tuple[str, str]] = [(f"stack {name!r}", labels[LABEL_ENV])] if labels.get(LABEL_ENV) else []
+        for component_name in by_type.values():
+            component = tx.get_component(component_name)
+            if component is None:
+                continue
+            if component.labels.get(LABEL_ENV):
+                owners.append((f"component {component_name!r}", component.labels[LABEL_ENV]))
+            connector = tx.get_connector(component.connector) if component.connector else None
+            if connector is not None and connector.env:
+                owners.append((f"connector {connector.name!r}", connector.env))
+        envs = {env for _, env in owners}
+        if len(envs) > 1:
+            first = owners[0]
+            other = next(owner for owner in owners if owner[1] != first[1])
+            raise InputError(
+                f"stack {name!r} mixes environments: {first[0]} is {first[1]} but {other[0]} is {other[1]}"
+            )
 
     def get_stack(self, name: str) -> Stack:
         with self.store.transaction() as tx:
@@ -372,6 +591,9 @@ class Registry:
 
     def describe_stack(self, name: str, *, show_secrets: bool = False) -> StackDetail:
         """The stack with each component and its connector; secrets stay references unless asked."""
+        if show_secrets:
+            with self.audited("stack.read-secrets", name):
+                self.require_stack_access(name, "showing secrets")
         with self.store.transaction() as tx:
             stack = _require(tx.get_stack(name), "stack", name)
             components = {
@@ -391,6 +613,11 @@ class Registry:
 
     def delete_stack(self, name: str) -> None:
         """Delete a stack; its components stay registered."""
+        with self.audited("stack.delete", name):
+            self.require_stack_access(name, "deleting the stack")
+            self._delete_stack(name)
+
+    def _delete_stack(self, name: str) -> None:
         with self.store.transaction() as tx:
             _require(tx.get_stack(name), "stack", name)
             tx.delete_stack(name)
@@ -400,6 +627,8 @@ class Registry:
     def set_active_stack(self, name: str) -> None:
         """Remember ``name`` as this user's active stack."""
         self.get_stack(name)
+        with self.audited("stack.set-active", name):
+            self.require_stack_access(name, "using the stack")
         self._active_file.write_text(name + "\n")
 
     # ----- deployments ---------------------------------------------------------------------
@@ -417,6 +646,11 @@ class Registry:
             LABEL_RECIPE: context.recipe,
             LABEL_MANAGED_BY: MANAGED_BY,
         }
+        with self.audited("deployment.register", context.stack_name):
+            self.require_stack_access(context.stack_name, "registering the deployment")
+            return self._apply_deployment(plan, context, labels)
+
+    def _apply_deployment(self, plan: RegistrationPlan, context: RecipeContext, labels: dict[str, str]) -> DeploymentRecord:
         with self.store.transaction() as tx:
             self._refuse_takeover(tx, plan, context.stack_name)
             for entry in plan.connectors:
@@ -486,6 +720,10 @@ class Registry:
 
     def unregister_deployment(self, stack_name: str) -> DeploymentRecord:
         """Remove, in one transaction, everything deploy-stack registered for ``stack_name``."""
+        with self.audited("deployment.unregister", stack_name):
+            return self._unregister_deployment(stack_name)
+
+    def _unregister_deployment(self, stack_name: str) -> DeploymentRecord:
         with self.store.transaction() as tx:
             stack = tx.get_stack(stack_name)
             removed = DeploymentRecord()

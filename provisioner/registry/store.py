@@ -92,6 +92,40 @@ class _SecretRow(_Timestamps, _Base):
     labels: Mapped[dict[str, str]] = mapped_column(JSON)
 
 
+class _UserRow(_Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class _StackAccessRow(_Base):
+    __tablename__ = "stack_access"
+    __table_args__ = (UniqueConstraint("stack_name", "user_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stack_name: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(128))
+
+
+class _AuditRow(_Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    user: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class _SettingRow(_Base):
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 def _component(row: _ComponentRow) -> Component:
     return Component(
         name=row.name,
@@ -273,6 +307,62 @@ class Transaction:
 
     def delete_secret(self, name: str) -> None:
         self._session.delete(self._one(_SecretRow, name))
+        self._session.flush()
+
+    # users, access, audit, settings
+    def users(self) -> dict[str, str]:
+        """User name -> role."""
+        return {row.name: row.role for row in self._session.scalars(select(_UserRow).order_by(_UserRow.name))}
+
+    def save_user(self, name: str, role: str) -> None:
+        row = self._session.scalars(select(_UserRow).where(_UserRow.name == name)).one_or_none() or _UserRow(name=name)
+        row.role = role
+        self._session.add(row)
+        self._session.flush()
+
+    def delete_user(self, name: str) -> None:
+        for row in self._session.scalars(select(_UserRow).where(_UserRow.name == name)):
+            self._session.delete(row)
+        self._session.flush()
+
+    def stack_grants(self, stack_name: str) -> list[str]:
+        query = select(_StackAccessRow.user_name).where(_StackAccessRow.stack_name == stack_name).order_by(_StackAccessRow.user_name)
+        return list(self._session.scalars(query))
+
+    def grant(self, stack_name: str, user: str) -> None:
+        if user not in self.stack_grants(stack_name):
+            self._session.add(_StackAccessRow(stack_name=stack_name, user_name=user))
+            self._session.flush()
+
+    def revoke(self, stack_name: str, user: str) -> None:
+        query = select(_StackAccessRow).where(_StackAccessRow.stack_name == stack_name, _StackAccessRow.user_name == user)
+        for row in self._session.scalars(query):
+            self._session.delete(row)
+        self._session.flush()
+
+    def add_audit(self, *, user: str, action: str, target: str, result: str, detail: str) -> None:
+        self._session.add(_AuditRow(user=user, action=action, target=target[:200], result=result, detail=detail))
+        self._session.flush()
+
+    def audit(self, *, since: datetime | None = None, user: str | None = None) -> list[dict[str, Any]]:
+        query = select(_AuditRow).order_by(_AuditRow.id)
+        if since is not None:
+            query = query.where(_AuditRow.at >= since)
+        if user is not None:
+            query = query.where(_AuditRow.user == user)
+        return [
+            {"at": r.at, "user": r.user, "action": r.action, "target": r.target, "result": r.result, "detail": r.detail}
+            for r in self._session.scalars(query)
+        ]
+
+    def setting(self, key: str) -> dict[str, Any] | None:
+        row = self._session.scalars(select(_SettingRow).where(_SettingRow.key == key)).one_or_none()
+        return dict(row.value) if row else None
+
+    def save_setting(self, key: str, value: dict[str, Any]) -> None:
+        row = self._session.scalars(select(_SettingRow).where(_SettingRow.key == key)).one_or_none() or _SettingRow(key=key)
+        row.value = dict(value)
+        self._session.add(row)
         self._session.flush()
 
     def secrets_owned_by(self, owner: str) -> list[str]:

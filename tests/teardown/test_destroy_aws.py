@@ -107,7 +107,7 @@ def test_a_deploy_that_failed_halfway_is_destroyed_fully() -> None:
 
 
 def test_prod_keeps_the_bucket_and_database_by_default_and_deletes_them_on_request() -> None:
-    assert deploy_cli("aws", "--env", "prod", "--simulate").exit_code == 0
+    assert deploy_cli("aws", "--env", "prod", "--simulate", "--yes").exit_code == 0
     bucket = s3_buckets()[0]
     rds = boto3.client("rds", region_name=REGION)
 

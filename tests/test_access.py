@@ -1,0 +1,172 @@
+"""Users and roles, stack access, environment guardrails, and the audit log that records every denial."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.helpers import cli, cli_json, deploy_cli, destroy_cli, raw_rows, registry_rows
+
+ADMIN, MEMBER, OTHER = "alice", "bob", "carol"
+
+
+def as_user(name: str) -> None:
+    os.environ["PROVISIONER_USER"] = name
+
+
+@pytest.fixture()
+def team(store_url: str) -> str:
+    """alice (the first user, so admin) adds bob and carol as members; a staging and a prod setup exist."""
+    as_user(ADMIN)
+    steps = [
+        ("user", "set", MEMBER, "member"),
+        ("user", "set", OTHER, "member"),
+        ("connector", "register", "aws-staging", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1", "--env", "staging"),
+        ("connector", "register", "aws-prod", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1", "--env", "prod"),
+        ("component", "register", "orch", "-t", "orchestrator", "-f", "local", "--env", "prod"),
+        ("component", "register", "prod-bucket", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://prod", "--connector", "aws-prod", "--env", "prod"),
+        ("stack", "register", "prod", "-c", "orch", "-c", "prod-bucket", "--env", "prod"),
+        ("secret", "set", "slack", "token=xoxb-1"),
+    ]
+    for step in steps:
+        result = cli(*step)
+        assert result.exit_code == 0, (step, result.stderr)
+    return store_url
+
+
+def _denied(args: tuple[str, ...], store_url: str, message: str) -> None:
+    before = raw_rows(store_url)
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert raw_rows(store_url) == before  # nothing written
+    as_user(ADMIN)
+    denials = [e for e in cli_json("audit", "--user", os.environ.get("LAST_USER", MEMBER)) if e["result"] == "denied"]
+    assert denials, "the denial is in the audit log"
+
+
+def test_the_first_user_of_a_new_registry_is_admin(store_url: str) -> None:
+    as_user("dana")
+
+    users = cli_json("user", "list")
+
+    assert users == [{"name": "dana", "role": "admin"}]
+
+
+ADMIN_ONLY = [
+    pytest.param(("connector", "register", "c2", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1"), "registering connectors", id="register-connector"),
+    pytest.param(("connector", "delete", "aws-staging"), "deleting connectors", id="delete-connector"),
+    pytest.param(("secret", "set", "db", "password=x"), "storing secrets", id="set-secret"),
+    pytest.param(("secret", "delete", "slack"), "deleting secrets", id="delete-secret"),
+    pytest.param(("secret", "describe", "slack", "--show-secrets"), "admin role", id="read-secret"),
+    pytest.param(("user", "set", MEMBER, "admin"), "changing roles", id="change-role"),
+    pytest.param(("user", "set", "eve", "member"), "adding users", id="add-user"),
+    pytest.param(("stack", "grant", "prod", MEMBER), "restricting stacks", id="grant"),
+    pytest.param(("secret", "backend", "aws-secrets-manager", "-O", "region=eu-west-1"), "secret backend", id="secret-backend"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), ADMIN_ONLY)
+def test_members_are_refused_admin_actions_and_each_denial_is_audited(team: str, args: tuple[str, ...], message: str) -> None:
+    as_user(MEMBER)
+
+    _denied(args, team, message)
+
+
+def test_admins_may_do_what_members_may_not(team: str) -> None:
+    as_user(ADMIN)
+
+    assert cli("connector", "register", "c2", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1").exit_code == 0
+    assert cli("secret", "describe", "slack", "--show-secrets").exit_code == 0
+
+
+def test_members_use_connectors_in_components_and_stacks(team: str) -> None:
+    as_user(MEMBER)
+
+    assert cli("component", "register", "stg-orch", "-t", "orchestrator", "-f", "local", "--env", "staging").exit_code == 0
+    linked = cli("component", "register", "stg-bucket", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://stg", "--connector", "aws-staging", "--env", "staging")
+    assert linked.exit_code == 0, linked.stderr
+    assert cli("stack", "register", "staging", "-c", "stg-orch", "-c", "stg-bucket", "--env", "staging").exit_code == 0
+
+
+def test_a_restricted_stack_refuses_other_members_but_not_the_granted_one(team: str) -> None:
+    as_user(ADMIN)
+    assert cli("stack", "grant", "prod", MEMBER).exit_code == 0
+
+    as_user(OTHER)
+    os.environ["LAST_USER"] = OTHER
+    _denied(("stack", "set-active", "prod"), team, "restricted to bob")
+    as_user(OTHER)
+    _denied(("stack", "describe", "prod", "--show-secrets"), team, "restricted to bob")
+    as_user(OTHER)
+    _denied(("component", "register", "x", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://x", "--connector", "aws-prod"), team, "restricted stack(s) prod")
+    as_user(MEMBER)
+    assert cli("stack", "set-active", "prod").exit_code == 0
+    as_user(ADMIN)
+    assert cli("stack", "revoke", "prod", MEMBER).exit_code == 0
+    as_user(OTHER)
+    assert cli("stack", "set-active", "prod").exit_code == 0
+
+
+def test_a_restricted_stack_cannot_be_deployed_or_destroyed_by_others(demo_recipe: object, aws_endpoint: str) -> None:
+    as_user(ADMIN)
+    assert deploy_cli("demo", "--env", "staging", "--simulate").exit_code == 0
+    assert cli("stack", "grant", "demo-staging", ADMIN).exit_code == 0
+    before = registry_rows()
+
+    as_user(OTHER)
+    deployed = deploy_cli("demo", "--env", "staging", "--simulate")
+    destroyed = destroy_cli("demo", "--env", "staging", "--simulate", "--yes")
+
+    assert deployed.exit_code == 2 and "restricted to alice" in deployed.stderr
+    assert destroyed.exit_code == 2 and "restricted to alice" in destroyed.stderr
+    assert registry_rows() == before
+    as_user(ADMIN)
+    actions = {(e["action"], e["result"]) for e in cli_json("audit", "--user", OTHER)}
+    assert ("deploy", "denied") in actions and ("destroy", "denied") in actions
+
+
+def test_a_prod_connector_in_a_staging_stack_is_refused_naming_both(team: str) -> None:
+    as_user(ADMIN)
+    assert cli("component", "register", "stg-orch", "-t", "orchestrator", "-f", "local", "--env", "staging").exit_code == 0
+
+    result = cli("stack", "register", "staging", "-c", "stg-orch", "-c", "prod-bucket", "--env", "staging")
+
+    assert result.exit_code == 2
+    assert "stack 'staging' is staging" in result.stderr and ("prod-bucket" in result.stderr or "aws-prod" in result.stderr)
+    errors = [e for e in cli_json("audit") if e["action"] == "stack.register" and e["result"] == "error"]
+    assert errors and "mixes environments" in errors[-1]["detail"]
+
+
+def test_a_staging_component_cannot_link_a_prod_connector(team: str) -> None:
+    as_user(ADMIN)
+
+    result = cli("component", "register", "b", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://b", "--connector", "aws-prod", "--env", "staging")
+
+    assert result.exit_code == 2
+    assert "component 'b' (env staging) cannot use connector 'aws-prod' (env prod)" in result.stderr
+
+
+def test_deploying_prod_needs_the_typed_name_or_yes(demo_recipe: object, aws_endpoint: str) -> None:
+    refused = deploy_cli("demo", "--env", "prod", "--simulate", input="prod\n")
+    assert refused.exit_code == 2 and "does not match" in refused.stderr
+    assert all(rows == [] for rows in registry_rows().values())
+
+    typed = deploy_cli("demo", "--env", "prod", "--simulate", input="demo-prod\n")
+    assert typed.exit_code == 0, typed.stderr
+
+
+def test_audit_log_filters_by_user_and_time_and_never_holds_secret_values(team: str) -> None:
+    as_user(ADMIN)
+
+    everything = cli_json("audit")
+    recent = cli_json("audit", "--since", "1h")
+    future = cli_json("audit", "--since", "2999-01-01T00:00:00")
+
+    assert {"user.set", "connector.register", "component.register", "stack.register", "secret.set"} <= {e["action"] for e in everything}
+    assert len(recent) == len(everything) and future == []
+    assert all(e["user"] == ADMIN for e in cli_json("audit", "--user", ADMIN))
+    assert "xoxb-1" not in json.dumps(everything)
+    assert cli("audit", "--since", "yesterday").exit_code == 2
