@@ -102,6 +102,10 @@ def test_a_restricted_stack_refuses_other_members_but_not_the_granted_one(team: 
     _denied(("stack", "describe", "prod", "--show-secrets"), team, "restricted to bob")
     as_user(OTHER)
     _denied(("component", "register", "x", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://x", "--connector", "aws-prod"), team, "restricted stack(s) prod")
+    as_user(OTHER)
+    _denied(("connector", "credentials", "aws-prod", "--resource-id", "prod", "--resource-type", "s3-bucket"), team, "restricted stack(s) prod")
+    as_user(OTHER)
+    _denied(("connector", "verify", "aws-prod"), team, "restricted stack(s) prod")
     as_user(MEMBER)
     assert cli("stack", "set-active", "prod").exit_code == 0
     as_user(ADMIN)

@@ -96,8 +96,9 @@ def delete(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None
 
 
 def _authorize_use(registry: "Registry", connector_name: str) -> None:
-    """Check that the current user may use the connector; the access check is wired by the registry."""
-    return None
+    """Refuse (audited) when the connector serves a restricted stack the current user is not granted."""
+    with registry.audited("connector.use", connector_name):
+        registry.require_connector_access(connector_name, "using the connector")
 
 
 @app.command("verify")
@@ -124,8 +125,8 @@ def verify(
         connector, registry.resolve(connector.configuration), resource_id, _resource_type(resource_type)
     )
     rows = [(c.resource_type, c.resource_id, "yes" if c.reachable else "NO", c.message) for c in report.checks]
-    identity = report.identity or "unknown identity"
-    render(report, output, f"Connector {name} ({identity})", ["resource type", "resource", "reachable", "message"], rows)
+    title = f"Connector {name} ({report.identity})" if report.identity else f"Connector {name}"
+    render(report, output, title, ["resource type", "resource", "reachable", "message"], rows)
     if output is not OutputFormat.json:
         for note in report.notes:
             info(f"note: {note}")

@@ -100,7 +100,7 @@ def _authenticate(connector: Connector, config: Mapping[str, Any]) -> tuple[Any,
     except Exception as exc:  # RefreshError, TransportError, network errors
         who = identity or "application default credentials"
         raise OperationFailedError(f"cannot authenticate to GCP as {who}: {_one_line(exc)}") from None
-    return creds, identity
+    return creds, _identity(connector, config, creds)  # metadata-server credentials learn their email on refresh
 
 
 def _get(session: Any, url: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

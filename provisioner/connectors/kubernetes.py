@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.connectors.models import ReachableResources, ResourceCheck, VerifyReport
 from provisioner.errors import InputError, OperationFailedError
 from provisioner.registry.models import Connector, ResourceType
+from provisioner.teardown.cluster import api_message, one_line
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -75,7 +77,7 @@ def api_client_for(connector: Connector, config: Mapping[str, Any]) -> Iterator[
             except InputError:
                 raise
             except Exception as exc:  # ConfigException, missing keys, unreadable certificates
-                raise InputError(f"connector {connector.name!r}: cannot load the kubeconfig: {_one_line(exc)}") from None
+                raise InputError(f"connector {connector.name!r}: cannot load the kubeconfig: {one_line(exc)}") from None
         else:
             raise InputError(f"connector {connector.name!r}: unknown Kubernetes auth method {connector.auth_method!r}")
         configuration.retries = 0  # no retries: the timeouts below bound each check
@@ -167,9 +169,15 @@ def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return method(*args, **kwargs)
     except ApiException as exc:
-        raise _ClusterError(_api_message(exc)) from None
+        raise _ClusterError(api_message(exc)) from None
     except (HTTPError, OSError, ValueError) as exc:
-        raise _ClusterError(_one_line(exc)) from None
+        raise _ClusterError(_network_message(exc)) from None
+
+
+def _network_message(exc: BaseException) -> str:
+    """urllib3's reason without its wrapper: "Failed to establish a new connection: [Errno 111] Connection refused"."""
+    reason = getattr(exc, "reason", None) or exc
+    return one_line(re.sub(r"^(?:<[^>]*>|\w+\([^)]*\)): ", "", str(reason)))
 
 
 def _version(api: ApiClient, timeout: tuple[float, float]) -> str:
@@ -186,7 +194,7 @@ def _version(api: ApiClient, timeout: tuple[float, float]) -> str:
         _request_timeout=timeout,
     )
     if not isinstance(data, dict):
-        raise _ClusterError(f"/version did not answer with JSON: {_one_line(data)}")
+        raise _ClusterError(f"/version did not answer with JSON: {one_line(data)}")
     return str(data.get("gitVersion") or "(unknown version)")
 
 
@@ -203,7 +211,7 @@ def _parse_kubeconfig(text: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
-        raise InputError(f"the kubeconfig is not valid YAML or JSON: {_one_line(exc)}") from None
+        raise InputError(f"the kubeconfig is not valid YAML or JSON: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise InputError("the kubeconfig is not a mapping")
     return data
@@ -223,15 +231,3 @@ def _write_ca(certificate: str) -> str:
     return path
 
 
-def _api_message(exc: Any) -> str:
-    message = exc.reason or ""
-    try:
-        message = json.loads(exc.body or "{}").get("message") or message
-    except (ValueError, AttributeError):
-        pass
-    return f"HTTP {exc.status}: {_one_line(message)}" if exc.status else _one_line(message)
-
-
-def _one_line(value: object) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= 300 else text[:297] + "..."

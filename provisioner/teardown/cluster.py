@@ -157,7 +157,7 @@ class _Cleaner:
 
             self.core = client.CoreV1Api(api_client(self.target))
         except Exception as exc:  # bad kubeconfig, unknown context, missing client: all reported, never raised
-            return self._finish(error=f"cannot build a client for {self.target.describe()}: {_one_line(exc)}")
+            return self._finish(error=f"cannot build a client for {self.target.describe()}: {one_line(exc)}")
         try:
             present = self._existing(self.namespaces)
             found = self._find(present)
@@ -241,7 +241,7 @@ class _Cleaner:
                         return self._finish(error=None)
                     self._event("the API lists nothing; the cloud side still reports resources")
                 except Exception as exc:  # a failing cloud check is reported, not raised
-                    poll_error = f"the cloud check failed: {_one_line(exc)}"
+                    poll_error = f"the cloud check failed: {one_line(exc)}"
             elif remaining:
                 self._event(f"waiting for {len(remaining)} object(s): {', '.join(remaining)}")
             if poll_error is not None:
@@ -270,9 +270,9 @@ class _Cleaner:
         try:
             return method(*args, _request_timeout=(self.target.connect_timeout_s, read))
         except ApiException as exc:
-            raise _ApiError(_api_message(exc), exc.status) from None
+            raise _ApiError(api_message(exc), exc.status) from None
         except (HTTPError, OSError) as exc:
-            raise _ApiError(_one_line(exc)) from None
+            raise _ApiError(one_line(exc)) from None
 
     def _event(self, message: str) -> None:
         if self.on_event is not None:
@@ -288,16 +288,16 @@ def _key(namespace: str, kind: str, name: str) -> str:
     return f"{namespace}/{kind}/{name}"
 
 
-def _api_message(exc: Any) -> str:
+def api_message(exc: Any) -> str:
     """HTTP status and the Status message from an ApiException, in one line."""
     message = exc.reason or ""
     try:
         message = json.loads(exc.body or "{}").get("message") or message
     except (ValueError, AttributeError):
         pass
-    return f"HTTP {exc.status}: {_one_line(message)}" if exc.status else _one_line(message)
+    return f"HTTP {exc.status}: {one_line(message)}" if exc.status else one_line(message)
 
 
-def _one_line(value: object) -> str:
+def one_line(value: object) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= 300 else text[:297] + "..."

@@ -168,3 +168,21 @@ def test_a_broken_kubeconfig_is_an_input_error() -> None:
 
     assert verified.exit_code == 2
     assert "connector 'broken': cannot load the kubeconfig" in verified.stderr
+
+
+def test_a_certificate_authority_is_written_for_the_client_and_removed_after(kube: KubeEmulatorServer) -> None:
+    import base64
+    import os
+
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    connector = Connector.model_construct(
+        name="ca", type=ConnectorType.KUBERNETES, auth_method="token",
+        resource_types=[ResourceType.KUBERNETES_CLUSTER], configuration={},
+    )
+    config = {"server": kube.url, "token": TOKEN, "certificate_authority": base64.b64encode(pem.encode()).decode(), "insecure": False}
+
+    with kube_connector.api_client_for(connector, config) as api:
+        ca_file = api.configuration.ssl_ca_cert
+        with open(ca_file) as handle:
+            assert handle.read().strip() == pem
+    assert not os.path.exists(ca_file)
