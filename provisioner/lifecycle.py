@@ -79,7 +79,7 @@ def deploy(
     show_secrets: bool = False,
 ) -> DeployOutcome:
     """Run the recipe through the engine, then register its outputs in one transaction."""
-    recipe.check(args)
+    recipe.check(args, simulated=engine.simulated, region=request.region)
     engine.check_available()
     if preview:
         return _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)

@@ -125,7 +125,7 @@ class Recipe:
     # The args field that deploy-stack's --context flag sets (a kubeconfig context), if any.
     context_field: ClassVar[str | None] = None
 
-    def check(self, args: RecipeArgs) -> None:
+    def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:
         """Deploy-time checks beyond the args model (raise InputError); destroy does not need them."""
         return None
 

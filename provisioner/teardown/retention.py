@@ -53,7 +53,7 @@ def kept_keys(nodes: Iterable[Node], policy: RetentionPolicy) -> set[str]:
 def identity_values(resource_id: str, state: Mapping[str, object]) -> set[str]:
     """Strings other resources use to refer to this one: its id, ARN and name."""
     values = {resource_id}
-    for key in ("arn", "name", "bucket", "identifier"):
+    for key in ("arn", "name", "bucket", "identifier", "email", "selfLink"):
         value = state.get(key)
         if isinstance(value, str) and value:
             values.add(value)

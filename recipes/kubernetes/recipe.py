@@ -148,7 +148,7 @@ class KubernetesRecipe(Recipe):
     context_field = "kube_context"
     managed_namespaces = (defaults.MLFLOW_NAMESPACE, defaults.PIPELINES_NAMESPACE)
 
-    def check(self, args: RecipeArgs) -> None:
+    def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:
         assert isinstance(args, KubernetesArgs)
         if not args.kube_context:
             raise InputError("recipe 'kubernetes' needs the cluster: pass --context NAME (a kubeconfig context)")

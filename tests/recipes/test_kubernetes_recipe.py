@@ -77,7 +77,7 @@ def test_dev_is_cluster_ip_with_a_port_forward_and_staging_prod_are_load_balance
     assert dev["mlflow_port_forward"].startswith("kubectl -n mlflow port-forward svc/")
     assert mlflow_service(prod_mocks)["spec"]["type"] == "LoadBalancer"
     assert mlflow_service(prod_mocks)["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
-    assert prod["mlflow_tracking_uri"].startswith("http://") and "elb" in prod["mlflow_tracking_uri"]
+    assert prod["mlflow_tracking_uri"].startswith("http://") and "lb.simulated.invalid" in prod["mlflow_tracking_uri"]
 
 
 def test_tls_certificate_switches_the_load_balancer_to_https() -> None:

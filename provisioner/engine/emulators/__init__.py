@@ -21,9 +21,9 @@ def handler_for(resource_type: str) -> Emulator:
     """The emulator for a Pulumi type token (exact, then by provider prefix), or the synthesizing fallback."""
     global _HANDLERS
     if _HANDLERS is None:
-        from provisioner.engine.emulators import aws, kubernetes, random
+        from provisioner.engine.emulators import aws, gcp, kubernetes, random
 
-        _HANDLERS = {**random.HANDLERS, **aws.HANDLERS}
+        _HANDLERS = {**random.HANDLERS, **aws.HANDLERS, **gcp.HANDLERS}
         _PREFIX_HANDLERS.update(kubernetes.PREFIX_HANDLERS)
     if resource_type in _HANDLERS:
         return _HANDLERS[resource_type]

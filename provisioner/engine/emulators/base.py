@@ -16,6 +16,8 @@ class EmulationContext:
     stack: str
     project: str
     region: str
+    # The GCP project id for resources with no ``project`` input (``project`` above is the Pulumi project).
+    project_id: str = "provisioner-simulated"
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def aws(self, service: str) -> Any:

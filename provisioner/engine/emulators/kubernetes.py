@@ -31,7 +31,7 @@ class KubernetesObjectEmulator(Emulator):
     def _service_status(metadata: dict[str, Any], spec: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
         if spec.get("type") != "LoadBalancer":
             return {"loadBalancer": {}}
-        host = f"{metadata['name']}-{ctx.suffix(metadata['name'], 10)}.{ctx.region}.elb.simulated.invalid"
+        host = f"{metadata['name']}-{ctx.suffix(metadata['name'], 10)}.{ctx.region}.lb.simulated.invalid"
         return {"loadBalancer": {"ingress": [{"hostname": host}]}}
 
 

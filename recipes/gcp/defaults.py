@@ -1,0 +1,85 @@
+"""Defaults of the GCP recipe: regions and their zones, versions, roles, and the per-env preset table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_REGION = "europe-west1"
+SUBNET_CIDR = "10.50.0.0/20"
+PODS_CIDR = "10.52.0.0/14"
+SERVICES_CIDR = "10.56.0.0/20"
+RELEASE_CHANNEL = "REGULAR"
+POSTGRES_VERSION = "POSTGRES_16"
+DB_NAME = "mlflow"
+DB_USER = "mlflow"
+MLFLOW_ARTIFACT_PREFIX = "mlflow"
+
+# Zones that exist in each region the recipe supports; the recipe never guesses a zone name.
+REGION_ZONES: dict[str, tuple[str, ...]] = {
+    "us-central1": ("us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"),
+    "us-east1": ("us-east1-b", "us-east1-c", "us-east1-d"),
+    "us-east4": ("us-east4-a", "us-east4-b", "us-east4-c"),
+    "us-west1": ("us-west1-a", "us-west1-b", "us-west1-c"),
+    "europe-west1": ("europe-west1-b", "europe-west1-c", "europe-west1-d"),
+    "europe-west2": ("europe-west2-a", "europe-west2-b", "europe-west2-c"),
+    "europe-west3": ("europe-west3-a", "europe-west3-b", "europe-west3-c"),
+    "europe-west4": ("europe-west4-a", "europe-west4-b", "europe-west4-c"),
+    "europe-north1": ("europe-north1-a", "europe-north1-b", "europe-north1-c"),
+    "asia-east1": ("asia-east1-a", "asia-east1-b", "asia-east1-c"),
+    "asia-northeast1": ("asia-northeast1-a", "asia-northeast1-b", "asia-northeast1-c"),
+    "asia-southeast1": ("asia-southeast1-a", "asia-southeast1-b", "asia-southeast1-c"),
+    "australia-southeast1": ("australia-southeast1-a", "australia-southeast1-b", "australia-southeast1-c"),
+}
+REGIONS = tuple(REGION_ZONES)
+
+# Predefined roles granted with non-authoritative member resources, each to one service account.
+WORKLOAD_PROJECT_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
+VERTEX_PROJECT_ROLES = ("roles/aiplatform.user", "roles/logging.logWriter")
+NODE_PROJECT_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader")
+CONNECTOR_PROJECT_ROLES = ("roles/container.clusterViewer", "roles/aiplatform.user")
+REQUIRED_APIS = (
+    "compute.googleapis.com", "container.googleapis.com", "artifactregistry.googleapis.com",
+    "sqladmin.googleapis.com", "servicenetworking.googleapis.com", "iamcredentials.googleapis.com",
+    "aiplatform.googleapis.com",
+)
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "regional": False,
+        "machine_type": "e2-standard-4",
+        "node_count": 1,
+        "node_min": 1,
+        "node_max": 2,
+        "spot": True,
+        "deletion_protection": False,
+        "bucket_versioning": False,
+        "force_destroy": True,
+        "database": {"enabled": False},
+    },
+    "staging": {
+        "regional": False,
+        "machine_type": "e2-standard-4",
+        "node_count": 2,
+        "node_min": 1,
+        "node_max": 4,
+        "spot": False,
+        "deletion_protection": False,
+        "bucket_versioning": False,
+        "force_destroy": False,
+        "database": {"enabled": True, "tier": "db-custom-1-3840", "disk_size_gb": 20, "backup_retention_days": 7, "availability": "ZONAL"},
+        "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"]},
+    },
+    "prod": {
+        "regional": True,
+        "machine_type": "e2-standard-8",
+        "node_count": 1,
+        "node_min": 1,
+        "node_max": 3,
+        "spot": False,
+        "deletion_protection": True,
+        "bucket_versioning": True,
+        "force_destroy": False,
+        "database": {"enabled": True, "tier": "db-custom-2-7680", "disk_size_gb": 100, "backup_retention_days": 30, "availability": "REGIONAL"},
+        "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"], "replicas": 2},
+    },
+}
