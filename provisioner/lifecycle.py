@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
+from provisioner.costs import CostEstimate, estimate
 from provisioner.engine.base import Engine, EngineResult, OutputValue, ProgressSink, ResourceRecord
 from provisioner.errors import ConflictError, InputError, OperationFailedError, ProvisionerError
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs
@@ -32,6 +33,7 @@ class DeployOutcome(BaseModel):
     outputs: dict[str, OutputValue]
     registered: DeploymentRecord | None = None
     summary: list[str] = Field(default_factory=list)
+    cost_estimate: CostEstimate | None = None
 
 
 class DestroyOutcome(BaseModel):
@@ -116,6 +118,7 @@ def _deploy(
         outputs=masked_outputs(result.outputs, show_secrets),
     )
     if preview:
+        outcome.cost_estimate = estimate(result.resources)
         return outcome
     outputs: dict[str, Any] = result.plain_outputs()
     try:

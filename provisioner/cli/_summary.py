@@ -4,6 +4,7 @@ from collections import Counter
 
 from rich.console import Console
 
+from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
 
@@ -21,6 +22,8 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
         for (resource_type, op), count in sorted(by_type.items()):
             table.add_row(resource_type, op, str(count))
         console.print(table)
+        if outcome.cost_estimate is not None:
+            print_cost(console, outcome.cost_estimate)
         return
     counts = ", ".join(f"{n} {op}" for op, n in sorted(outcome.resource_counts.items())) or "no resource changes"
     console.print(f"[bold green]Deployed {outcome.stack}[/] ({where}): {counts}.")
@@ -88,3 +91,32 @@ def print_destroy_summary(outcome: DestroyOutcome) -> None:
         if outcome.unregistered.connectors:
             parts.append(f"connectors {', '.join(outcome.unregistered.connectors)}")
         console.print(f"Unregistered {'; '.join(parts) or 'nothing'}.")
+
+
+def print_cost(console: Console, cost: "CostEstimate") -> None:
+    from rich.table import Table
+
+    table = Table("resource", "what", "USD/month", title="Estimated monthly cost", title_justify="left")
+    for item in cost.items:
+        table.add_row(item.name, item.description, f"{item.monthly_usd:,.2f}")
+    table.add_row("total", "", f"{cost.total_monthly_usd:,.2f}")
+    console.print(table)
+    console.print(f"Prices: {cost.source}, recorded {cost.recorded}; {cost.note}.", markup=False)
+    if cost.not_priced:
+        console.print(f"Not priced: {', '.join(cost.not_priced)}", markup=False)
+
+
+def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    envs = list(outcomes)
+    table = Table("", *envs, title="Environments compared", title_justify="left")
+    table.add_row("resources", *(str(len(outcomes[e].resources)) for e in envs))
+    kinds = sorted({r.type for o in outcomes.values() for r in o.resources})
+    for kind in kinds:
+        counts = [sum(1 for r in outcomes[e].resources if r.type == kind) for e in envs]
+        if len(set(counts)) > 1:
+            table.add_row(kind, *(str(c) for c in counts))
+    table.add_row("USD/month", *(f"{outcomes[e].cost_estimate.total_monthly_usd:,.2f}" if outcomes[e].cost_estimate else "-" for e in envs))
+    console.print(table)

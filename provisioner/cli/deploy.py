@@ -48,6 +48,9 @@ def deploy_stack(
     context: ContextOption = None,
     simulate: SimulateOption = False,
     plan: Annotated[bool, typer.Option("--plan", help="Preview only: show what would be created; change nothing.")] = False,
+    compare_envs: Annotated[
+        bool, typer.Option("--compare-envs", help="With --plan: plan dev, staging and prod and compare them.")
+    ] = False,
     backend: BackendOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (prod asks otherwise).")] = False,
     output: OutputOption = OutputFormat.table,
@@ -57,6 +60,13 @@ def deploy_stack(
     from provisioner.cli._context import open_registry
     from provisioner.lifecycle import deploy
 
+    if compare_envs:
+        if not plan:
+            from provisioner.errors import InputError
+
+            raise InputError("--compare-envs goes with --plan")
+        _compare_envs(recipe, config_file, set_values, region, context, simulate, backend, output)
+        return
     recipe_obj, request, args = resolve(
         recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
     )
@@ -142,6 +152,33 @@ def destroy_stack(
             f"(about ${cost:.2f}/month known); the registry still lists the stack. Rerun destroy-stack, "
             "or delete them as the report says"
         )
+
+
+def _compare_envs(
+    recipe: str, config_file: Any, sets: Any, region: Any, context: Any, simulate: bool, backend: Any, output: OutputFormat
+) -> None:
+    """Plan every standard env of the recipe with the same inputs, and show them side by side."""
+    from provisioner.cli._context import open_registry
+    from provisioner.engine.base import NullSink
+    from provisioner.lifecycle import deploy
+    from provisioner.recipe_api import STANDARD_ENVS
+
+    registry = open_registry()
+    outcomes = {}
+    for env in STANDARD_ENVS:
+        recipe_obj, request, args = resolve(
+            recipe, env, config_file=config_file, sets=sets, region=region, name=None, backend=backend, context=context
+        )
+        engine = make_engine(simulate, request.backend)
+        outcomes[env] = deploy(recipe_obj, request, args, engine, registry, NullSink(), preview=True)
+    if output is OutputFormat.json:
+        print_json({"envs": outcomes})
+        return
+    if simulate:
+        info(SIMULATION_BANNER)
+    from provisioner.cli._summary import print_env_comparison
+
+    print_env_comparison(outcomes)
 
 
 def _confirm_prod(stack_name: str, what: str) -> None:

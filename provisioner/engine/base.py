@@ -32,6 +32,8 @@ class ResourceRecord(BaseModel):
     op: Op
     failed: bool = False
     message: str | None = None
+    # The planned inputs (for cost estimates); never serialised, since they can hold secrets.
+    inputs: dict[str, Any] | None = Field(None, exclude=True, repr=False)
 
 
 class OutputValue(BaseModel):

@@ -91,7 +91,10 @@ class _EventCollector:
             if meta.type in _SKIPPED_TYPES or meta.type.startswith("pulumi:providers:"):
                 return
             op = _op(meta.op)
-            self.records[meta.urn] = ResourceRecord(urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op)
+            planned = getattr(getattr(meta, "new", None), "inputs", None)
+            self.records[meta.urn] = ResourceRecord(
+                urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op, inputs=dict(planned) if planned else None
+            )
             if not self.preview:
                 self.sink.started(meta.urn, meta.type, op)
         elif event.res_outputs_event is not None:

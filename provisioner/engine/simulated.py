@@ -143,7 +143,7 @@ class _EmulatorMocks:
         op = Op.UPDATE if old else Op.CREATE
         urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
         if self.preview:
-            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
             return (old.id if old else None), inputs
         self.sink.started(urn, args.typ, op)
         try:
