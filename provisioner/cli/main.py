@@ -2,7 +2,7 @@
 
 import typer
 
-from provisioner.cli import access, component, connector, flavor, recipe, secret, stack
+from provisioner.cli import access, component, connector, flavor, recipe, register, secret, stack
 
 app = typer.Typer(
     name="provisioner",
@@ -19,6 +19,7 @@ app.add_typer(recipe.app, name="recipe")
 app.command("unlock")(recipe.unlock)
 app.add_typer(access.users_app, name="user")
 app.command("audit")(access.audit)
+app.command("register")(register.register)
 
 
 def run() -> None:

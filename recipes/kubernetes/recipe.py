@@ -137,6 +137,27 @@ def mlflow_notes(outputs: Mapping[str, Any], context: RecipeContext, tracker_com
     return lines
 
 
+def export_stack_outputs(stack: Any, kube_context: str, settings: MlflowSettings) -> None:
+    """The outputs the recipe's registration and summary read; shared with embedding projects."""
+    import pulumi
+
+    pulumi.export("kube_context", kube_context)
+    pulumi.export("pipelines_namespace", stack.pipelines_namespace)
+    pulumi.export("pipelines_service_account", stack.pipelines_service_account)
+    pulumi.export("artifact_path", stack.artifact_path)
+    pulumi.export("minio_endpoint", stack.minio_endpoint)
+    pulumi.export("minio_access_key", stack.minio_access_key)
+    pulumi.export("minio_secret_key", pulumi.Output.secret(stack.minio_secret_key))
+    pulumi.export("mlflow_service_type", settings.service_type)
+    pulumi.export("mlflow_tracking_uri", stack.mlflow.tracking_uri)
+    pulumi.export("mlflow_internal_uri", stack.mlflow.internal_uri)
+    pulumi.export("mlflow_port_forward", stack.mlflow.port_forward)
+    pulumi.export("mlflow_username", stack.mlflow.admin_username)
+    pulumi.export("mlflow_password", pulumi.Output.secret(stack.mlflow.admin_password))
+    open_ranges = not settings.source_ranges or "0.0.0.0/0" in settings.source_ranges
+    pulumi.export("mlflow_open_to_all", settings.service_type == "LoadBalancer" and open_ranges)
+
+
 class KubernetesRecipe(Recipe):
     """MLflow behind basic auth, MinIO, and a pipeline namespace, on an existing cluster."""
 
@@ -174,20 +195,7 @@ class KubernetesRecipe(Recipe):
             ),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
-        pulumi.export("kube_context", args.kube_context)
-        pulumi.export("pipelines_namespace", stack.pipelines_namespace)
-        pulumi.export("pipelines_service_account", stack.pipelines_service_account)
-        pulumi.export("artifact_path", stack.artifact_path)
-        pulumi.export("minio_endpoint", stack.minio_endpoint)
-        pulumi.export("minio_access_key", stack.minio_access_key)
-        pulumi.export("minio_secret_key", pulumi.Output.secret(stack.minio_secret_key))
-        pulumi.export("mlflow_service_type", settings.service_type)
-        pulumi.export("mlflow_tracking_uri", stack.mlflow.tracking_uri)
-        pulumi.export("mlflow_internal_uri", stack.mlflow.internal_uri)
-        pulumi.export("mlflow_port_forward", stack.mlflow.port_forward)
-        pulumi.export("mlflow_username", stack.mlflow.admin_username)
-        pulumi.export("mlflow_password", pulumi.Output.secret(stack.mlflow.admin_password))
-        pulumi.export("mlflow_open_to_all", "0.0.0.0/0" in settings.source_ranges and settings.service_type == "LoadBalancer")
+        export_stack_outputs(stack, args.kube_context, settings)
 
     def registration(self, outputs: Mapping[str, Any], context: RecipeContext) -> RegistrationPlan:
         prefix = context.stack_name
