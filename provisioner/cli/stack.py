@@ -101,3 +101,120 @@ def delete(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
     """Delete a stack; its components stay registered."""
     open_registry().delete_stack(name)
     info(f"Deleted stack {name!r}.")
+
+
+# ----- export and import ------------------------------------------------------------------------
+# Kept below the other commands; provisioner.exporting is imported inside the commands so that
+# starting the CLI loads no database engine.
+
+import os  # noqa: E402
+import sys  # noqa: E402
+from enum import Enum  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+class StackFileFormat(str, Enum):
+    """What ``stack export`` writes (the values of provisioner.exporting.ExportFormat)."""
+
+    zenml = "zenml"
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command("export")
+@report_errors
+def export(
+    name: Annotated[str, typer.Argument(help="Stack name.")],
+    *,
+    file_format: Annotated[
+        StackFileFormat,
+        typer.Option(
+            "--format",
+            help="yaml or json: provisioner's own format, for `stack import`; zenml: for `zenml stack import`.",
+            case_sensitive=False,
+        ),
+    ],
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", dir_okay=False, help="Write here instead of stdout.")] = None,
+    secrets_script: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--secrets-script",
+            dir_okay=False,
+            help="zenml only: write the `zenml secret create` commands to this file (mode 0700) instead of stderr.",
+        ),
+    ] = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option("--show-secrets", help="zenml only: put real secret values in the secret commands, not placeholders."),
+    ] = False,
+) -> None:
+    """Export a stack, its components and connectors; secret values are never in the export itself."""
+    from provisioner import exporting
+    from provisioner.errors import InputError
+
+    registry = open_registry()
+    script: Optional[str] = None
+    if file_format is StackFileFormat.zenml:
+        text = exporting.dump_zenml(exporting.zenml_export(registry, name))
+        secrets = exporting.zenml_secrets(registry, name, show_values=show_secrets)
+        script = exporting.secrets_script(name, secrets) if secrets or secrets_script else None
+    else:
+        if secrets_script is not None or show_secrets:
+            raise InputError(
+                "--secrets-script and --show-secrets go with --format zenml: yaml and json exports hold "
+                "secret references only, and `stack import` checks that those secrets exist"
+            )
+        document = exporting.export_stack(registry, name)
+        text = exporting.dump_export(document, exporting.ExportFormat(file_format.value))
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text)
+        info(f"Exported stack {name!r} ({file_format.value}) to {file}.")
+    if script is not None and secrets_script is not None:
+        _write_executable_private(secrets_script, script)
+        info(f"Wrote the `zenml secret create` commands to {secrets_script}.")
+    elif script is not None:
+        sys.stderr.write(script)
+
+
+def _write_executable_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0700, narrowing an existing file's mode before writing."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
+    try:
+        os.fchmod(fd, 0o700)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+@app.command("import")
+@report_errors
+def import_stack(
+    file: Annotated[str, typer.Argument(help="A `stack export --format yaml|json` file; - reads stdin.")],
+    *,
+    name: Annotated[Optional[str], typer.Option("--name", help="Register the stack under this name.")] = None,
+) -> None:
+    """Re-create an exported stack with its components and connectors; all or nothing.
+
+    Refused, with nothing written, when a name is taken or a referenced secret is missing.
+    Importing connectors needs the admin role.
+    """
+    from provisioner import exporting
+    from provisioner.errors import InputError
+
+    if file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(file).read_text()
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+    document = exporting.load_export(text, "standard input" if file == "-" else file)
+    result = exporting.import_stack(open_registry(), document, name=name)
+    info(
+        f"Imported stack {result.stack!r}: {len(result.components)} component(s), "
+        f"{len(result.connectors)} connector(s)."
+    )
+    for note in result.notes:
+        info(note)

@@ -1,0 +1,409 @@
+"""`stack export` and `stack import`, on SQLite and PostgreSQL: round trip, no secret values, ZenML's format."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provisioner.errors import ConflictError
+from tests.helpers import cli, cli_json, raw_rows
+
+FIXTURE = Path(__file__).parent / "fixtures" / "zenml_stack_import_example.yaml"
+SECRET_KEY_VALUE = "wJalrXUtnFEMI-not-a-real-key-7Q"
+ACCESS_KEY_ID = "AKIAEXAMPLE0000"
+MLFLOW_PASSWORD = "correct-horse-battery-staple"
+ZENML_REFERENCE = re.compile(r"^\{\{[a-z0-9][a-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*\}\}$")
+
+
+def _run(*args: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 0, (args, result.stderr)
+
+
+def _register_example() -> None:
+    """A connector with a plain secret (owned) and a reference to a user's secret, three components, a stack."""
+    _run("secret", "set", "aws-creds", f"secret_key={SECRET_KEY_VALUE}", "-l", "team=ml")
+    _run("connector", "register", "aws-staging", "--type", "aws", "--auth-method", "secret-key",
+         "-c", "region=eu-west-1", "-c", f"aws_access_key_id={ACCESS_KEY_ID}",
+         "-c", "aws_secret_access_key={{secret:aws-creds.secret_key}}", "--env", "staging", "-l", "team=ml")
+    _run("component", "register", "k8s", "-t", "orchestrator", "-f", "kubernetes",
+         "-c", "kubernetes_context=staging", "-c", "namespace=pipelines", "--connector", "aws-staging")
+    _run("component", "register", "bucket", "-t", "artifact_store", "-f", "s3",
+         "-c", "path=s3://team-artifacts", "--connector", "aws-staging", "-l", "env=staging")
+    _run("component", "register", "tracker", "-t", "experiment_tracker", "-f", "mlflow",
+         "-c", "tracking_uri=https://mlflow.example.com", "-c", "tracking_username=admin",
+         "-c", f"tracking_password={MLFLOW_PASSWORD}", "-l", "team=ml")
+    _run("stack", "register", "staging", "-c", "k8s", "-c", "bucket", "-c", "tracker", "--env", "staging", "-l", "team=ml")
+
+
+def _delete_example() -> None:
+    """Delete the stack, its components and connector; their owned secrets go with them, aws-creds stays."""
+    for args in (("stack", "delete", "staging"), ("component", "delete", "k8s"), ("component", "delete", "bucket"),
+                 ("component", "delete", "tracker"), ("connector", "delete", "aws-staging")):
+        _run(*args)
+
+
+def _recreate_owned_secrets() -> None:
+    """What the user does after a delete: store the values of the owned secrets again, by hand."""
+    _run("secret", "set", "component-tracker", f"tracking_password={MLFLOW_PASSWORD}")
+    _run("secret", "set", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
+
+
+def _without_timestamps(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_timestamps(v) for k, v in data.items() if k not in ("created_at", "updated_at")}
+    if isinstance(data, list):
+        return [_without_timestamps(item) for item in data]
+    return data
+
+
+def _export(*args: str) -> str:
+    result = cli("stack", "export", "staging", *args)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def _secret_owners() -> dict[str, Any]:
+    return {s["name"]: (s["owner"], s["keys"]) for s in cli_json("secret", "list")}
+
+
+@pytest.mark.parametrize("file_format", ["json", "yaml"])
+def test_round_trip_reproduces_the_stack_exactly(store_url: str, tmp_path: Path, file_format: str) -> None:
+    _register_example()
+    before = cli_json("stack", "describe", "staging")
+    owners_before = _secret_owners()
+    exported = tmp_path / f"staging.{file_format}"
+    assert cli("stack", "export", "staging", "--format", file_format, "--file", str(exported)).exit_code == 0
+    assert not {SECRET_KEY_VALUE, ACCESS_KEY_ID, MLFLOW_PASSWORD} & set(re.findall(r"[\w-]+", exported.read_text()))
+    _delete_example()
+    _recreate_owned_secrets()
+
+    result = cli("stack", "import", str(exported))
+
+    assert result.exit_code == 0, result.stderr
+    after = cli_json("stack", "describe", "staging")
+    assert _without_timestamps(after) == _without_timestamps(before)
+    assert after["created_at"] != before["created_at"]  # really re-created
+    # the references resolve to the same values, and the owned secrets are owned again
+    shown = cli_json("stack", "describe", "staging", "--show-secrets")
+    assert shown["components"]["experiment_tracker"]["config"]["tracking_password"] == MLFLOW_PASSWORD
+    connector = shown["components"]["artifact_store"]["connector"]["configuration"]
+    assert connector["aws_secret_access_key"] == SECRET_KEY_VALUE
+    assert connector["aws_access_key_id"] == ACCESS_KEY_ID
+    assert _secret_owners() == owners_before
+    assert "owned by component 'tracker' again" in result.stderr
+    # and ownership behaves as before: updating the password goes to the owned secret
+    _run("component", "update", "tracker", "-c", "tracking_password=rotated")
+
+
+def test_export_holds_the_whole_stack_with_references_and_secret_names_only(store_url: str) -> None:
+    _register_example()
+
+    document = json.loads(_export("--format", "json"))
+
+    assert (document["format"], document["version"]) == ("provisioner-stack", 1)
+    assert document["stack"] == {"name": "staging", "labels": {"env": "staging", "team": "ml"}}
+    components = {c["name"]: c for c in document["components"]}
+    assert set(components) == {"k8s", "bucket", "tracker"}
+    assert components["tracker"] == {
+        "name": "tracker",
+        "type": "experiment_tracker",
+        "flavor": "mlflow",
+        "config": {
+            "tracking_uri": "https://mlflow.example.com",
+            "tracking_username": "admin",
+            "tracking_password": "{{secret:component-tracker.tracking_password}}",
+            "tracking_insecure_tls": False,
+        },
+        "labels": {"team": "ml"},
+        "connector": None,
+    }
+    assert components["bucket"]["connector"] == "aws-staging"
+    [connector] = document["connectors"]
+    assert connector["name"] == "aws-staging" and connector["env"] == "staging"
+    assert connector["auth_method"] == "secret-key" and connector["labels"] == {"team": "ml"}
+    assert connector["configuration"]["aws_secret_access_key"] == "{{secret:aws-creds.secret_key}}"
+    assert document["secrets"] == [
+        {"name": "aws-creds", "keys": ["secret_key"], "owner": None},
+        {"name": "component-tracker", "keys": ["tracking_password"], "owner": "component:tracker"},
+        {"name": "connector-aws-staging", "keys": ["aws_access_key_id"], "owner": "connector:aws-staging"},
+    ]
+
+
+@pytest.mark.parametrize("file_format", ["json", "yaml", "zenml"])
+def test_export_text_contains_no_secret_value(store_url: str, file_format: str) -> None:
+    _register_example()
+
+    result = cli("stack", "export", "staging", "--format", file_format)
+
+    assert result.exit_code == 0, result.stderr
+    for text in (result.stdout, result.stderr):
+        for value in (SECRET_KEY_VALUE, ACCESS_KEY_ID, MLFLOW_PASSWORD):
+            assert value not in text
+    assert "tracking_password" in result.stdout  # the field is there, as a reference
+
+
+def test_yaml_and_json_exports_hold_the_same_document(store_url: str) -> None:
+    _register_example()
+
+    assert yaml.safe_load(_export("--format", "yaml")) == json.loads(_export("--format", "json"))
+
+
+def test_zenml_export_has_the_shape_of_zenml_stack_import_files(store_url: str) -> None:
+    _register_example()
+    fixture = yaml.safe_load(FIXTURE.read_text())
+
+    exported = yaml.safe_load(_export("--format", "zenml"))
+
+    assert set(exported) == set(fixture) == {"stack_name", "zenml_version", "components"}
+    assert exported["zenml_version"] == fixture["zenml_version"]
+    assert exported["stack_name"] == "staging"
+    for document in (fixture, exported):
+        for component_type, entries in document["components"].items():
+            assert isinstance(entries, list) and entries
+            for entry in entries:
+                assert set(entry) == {"name", "type", "flavor", "configuration"}
+                assert entry["type"] == component_type
+    assert set(exported["components"]) == {"orchestrator", "artifact_store", "experiment_tracker"}
+    [tracker] = exported["components"]["experiment_tracker"]
+    assert tracker["flavor"] == "mlflow"
+    assert tracker["configuration"]["tracking_password"] == "{{component-tracker.tracking_password}}"
+    assert ZENML_REFERENCE.match(fixture["components"]["experiment_tracker"][0]["configuration"]["tracking_password"])
+    references = [v for e in _entries(exported) for v in e["configuration"].values() if "{{" in str(v)]
+    assert references and all(ZENML_REFERENCE.match(v) for v in references)
+    assert "{{secret:" not in _export("--format", "zenml")
+    [orchestrator] = exported["components"]["orchestrator"]
+    assert orchestrator["configuration"] == {"kubernetes_context": "staging", "kubernetes_namespace": "pipelines"}
+
+
+def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry for entries in document["components"].values() for entry in entries]
+
+
+def test_secrets_script_has_one_create_per_secret_with_placeholders(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    _run("component", "update", "tracker", "-c", "tracking_username={{secret:aws-creds.secret_key}}")
+    script = tmp_path / "secrets.sh"
+
+    result = cli("stack", "export", "staging", "--format", "zenml", "--secrets-script", str(script))
+
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(script.stat().st_mode) == 0o700
+    text = script.read_text()
+    creates = [line for line in text.splitlines() if line.startswith("zenml secret create")]
+    assert creates == [
+        "zenml secret create aws-creds '--secret_key=<value>'",
+        "zenml secret create component-tracker '--tracking_password=<value>'",
+    ]
+    assert any(line.startswith("#") and "placeholder" in line for line in text.splitlines())
+    assert "\nexit 1" in text  # the script refuses to run until the placeholders are filled in
+    for value in (SECRET_KEY_VALUE, MLFLOW_PASSWORD):
+        assert value not in text + result.stdout + result.stderr
+
+
+def test_secrets_script_holds_real_values_only_with_show_secrets(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    script = tmp_path / "secrets.sh"
+    script.write_text("old")
+    script.chmod(0o755)
+
+    result = cli("stack", "export", "staging", "--format", "zenml", "--secrets-script", str(script), "--show-secrets")
+
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(script.stat().st_mode) == 0o700
+    text = script.read_text()
+    assert f"zenml secret create component-tracker --tracking_password={MLFLOW_PASSWORD}" in text
+    assert "<value>" not in text and "\nexit 1" not in text
+    assert MLFLOW_PASSWORD not in result.stdout + result.stderr  # only in the script
+
+
+def test_secret_commands_go_to_stderr_without_a_script_file(store_url: str) -> None:
+    _register_example()
+
+    result = cli("stack", "export", "staging", "--format", "zenml")
+
+    assert "zenml secret create component-tracker '--tracking_password=<value>'" in result.stderr
+    assert "zenml secret create" not in result.stdout
+    yaml.safe_load(result.stdout)  # stdout stays a clean YAML file
+
+
+def test_show_secrets_needs_stack_access(store_url: str) -> None:
+    os.environ["PROVISIONER_USER"] = "alice"
+    _register_example()
+    _run("user", "set", "bob", "member")
+    _run("stack", "grant", "staging", "alice")
+    os.environ["PROVISIONER_USER"] = "bob"
+
+    plain = cli("stack", "export", "staging", "--format", "zenml")
+    shown = cli("stack", "export", "staging", "--format", "zenml", "--show-secrets")
+
+    assert plain.exit_code == 0, plain.stderr  # no values: anyone may export
+    assert shown.exit_code == 2 and "restricted to alice" in shown.stderr
+    assert shown.stdout == ""  # nothing written when refused
+
+
+@pytest.mark.parametrize("flag", [("--show-secrets",), ("--secrets-script", "s.sh")])
+def test_own_format_refuses_secret_options(store_url: str, flag: tuple[str, ...]) -> None:
+    _register_example()
+
+    result = cli("stack", "export", "staging", "--format", "yaml", *flag)
+
+    assert result.exit_code == 2
+    assert "go with --format zenml" in result.stderr
+
+
+def _exported(tmp_path: Path) -> Path:
+    path = tmp_path / "staging.yaml"
+    assert cli("stack", "export", "staging", "--format", "yaml", "--file", str(path)).exit_code == 0
+    return path
+
+
+def _refused(store_url: str, args: tuple[str, ...], *messages: str) -> None:
+    before = raw_rows(store_url)
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    for message in messages:
+        assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert raw_rows(store_url) == before
+
+
+def test_import_refuses_taken_names_and_writes_nothing(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+
+    _refused(store_url, ("stack", "import", str(path)), "stack 'staging' already exists",
+             "component 'tracker' already exists", "connector 'aws-staging' already exists")
+    _run("stack", "delete", "staging")
+    _refused(store_url, ("stack", "import", str(path), "--name", "copy"), "component 'k8s' already exists")
+    assert "stack 'copy'" not in cli("stack", "list").stdout
+
+
+def test_import_refuses_a_missing_secret_and_writes_nothing(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+    _delete_example()  # the owned secrets go with their component and connector
+
+    _refused(store_url, ("stack", "import", str(path)),
+             "secret 'component-tracker' does not exist (referenced by component 'tracker')",
+             "secret 'connector-aws-staging' does not exist")
+    _recreate_owned_secrets()
+    assert cli("stack", "import", str(path)).exit_code == 0
+
+
+def test_import_refuses_a_missing_secret_key(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+    _delete_example()
+    _run("secret", "set", "component-tracker", "password=wrong-key")
+    _run("secret", "set", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
+
+    _refused(store_url, ("stack", "import", str(path)), "secret 'component-tracker' has no key 'tracking_password'")
+
+
+def test_import_under_a_new_name(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+    _delete_example()
+    _recreate_owned_secrets()
+
+    assert cli("stack", "import", str(path), "--name", "staging-copy").exit_code == 0
+
+    assert [s["name"] for s in cli_json("stack", "list")] == ["staging-copy"]
+    assert cli_json("stack", "describe", "staging-copy")["labels"] == {"env": "staging", "team": "ml"}
+
+
+def test_import_undoes_what_it_did_when_a_later_step_fails(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+    _delete_example()
+    _recreate_owned_secrets()
+    before = raw_rows(store_url)
+    owners = _secret_owners()
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise ConflictError("stack 'staging' already exists (registered meanwhile)")
+
+    monkeypatch.setattr("provisioner.registry.service.Registry.register_stack", fail)
+    result = cli("stack", "import", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert "registered meanwhile" in result.stderr
+    after = raw_rows(store_url)
+    for table in ("stacks", "stack_members", "components", "connectors"):
+        assert after[table] == before[table] == [], table
+    assert _secret_owners() == owners  # the re-created secrets are back, unowned, with their values
+    shown = cli_json("secret", "describe", "component-tracker", "--show-secrets")
+    assert shown["values"] == {"tracking_password": MLFLOW_PASSWORD}
+
+
+def test_importing_connectors_needs_admin_and_members_keep_plain_secrets(store_url: str, tmp_path: Path) -> None:
+    os.environ["PROVISIONER_USER"] = "alice"
+    _register_example()
+    _run("user", "set", "bob", "member")
+    path = _exported(tmp_path)
+    _delete_example()
+    _recreate_owned_secrets()
+
+    os.environ["PROVISIONER_USER"] = "bob"
+    _refused(store_url, ("stack", "import", str(path)), "importing connectors needs the admin role")
+    os.environ["PROVISIONER_USER"] = "alice"
+    denied = [e for e in cli_json("audit", "--user", "bob") if e["action"] == "stack.import"]
+    assert [e["result"] for e in denied] == ["denied"]
+
+    # without connectors a member may import; the owned secret stays a plain secret then
+    document = yaml.safe_load(path.read_text())
+    document["connectors"] = []
+    document["components"] = [c for c in document["components"] if c["connector"] is None]
+    document["components"].append({"name": "store", "type": "artifact_store", "flavor": "local", "config": {"path": "/tmp/a"}})
+    document["components"].append({"name": "orch", "type": "orchestrator", "flavor": "local"})
+    document["stack"]["labels"] = {}
+    components_only = tmp_path / "components-only.json"
+    components_only.write_text(json.dumps(document))
+    os.environ["PROVISIONER_USER"] = "bob"
+    result = cli("stack", "import", str(components_only))
+    assert result.exit_code == 0, result.stderr
+    assert "secret 'component-tracker' stays a plain secret" in result.stderr
+    assert _secret_owners()["component-tracker"] == (None, ["tracking_password"])
+    shown = cli_json("component", "describe", "tracker", "--show-secrets")
+    assert shown["config"]["tracking_password"] == MLFLOW_PASSWORD
+
+
+BAD_FILES = [
+    pytest.param("stack_name: s\nzenml_version: 0.98.0\ncomponents: {}\n", "is a ZenML export", id="zenml-file"),
+    pytest.param("format: provisioner-stack\nversion: 2\n", "format version 2", id="newer-version"),
+    pytest.param("- a\n- b\n", "not a stack export", id="not-a-mapping"),
+    pytest.param("format: provisioner-stack\nversion: 1\nstack: {name: s}\ncomponents: [{name: x}]\n", "field 'components.0.type'", id="bad-component"),
+    pytest.param("{unclosed", "not valid YAML or JSON", id="not-yaml"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_FILES)
+def test_import_refuses_files_that_are_not_our_export(store_url: str, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+
+    _refused(store_url, ("stack", "import", str(path)), message)
+
+
+def test_import_checks_flavors_and_configs_before_writing(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    document = json.loads(_export("--format", "json"))
+    _delete_example()
+    _recreate_owned_secrets()
+    components = {c["name"]: c for c in document["components"]}
+    components["bucket"]["config"]["path"] = "/not/s3"
+    components["k8s"]["flavor"] = "airflow"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document))
+
+    _refused(store_url, ("stack", "import", str(path)), "unknown flavor 'airflow'", "component 'bucket': invalid config")
