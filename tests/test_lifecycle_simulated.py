@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli, cli_json, deploy_cli, destroy_cli, registry_rows, s3_buckets
+from tests.helpers import cli_json, deploy_cli, destroy_cli, registry_rows, s3_buckets
 
 pytestmark = pytest.mark.usefixtures("demo_recipe", "aws_endpoint")
 

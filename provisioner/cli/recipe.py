@@ -1,6 +1,6 @@
 """`provisioner recipe ...` and `provisioner unlock`: the installed recipes and their stacks."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 

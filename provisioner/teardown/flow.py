@@ -170,11 +170,10 @@ def _clean_cluster(
         return
     from provisioner.teardown.cluster import clean_cluster
 
-    cloud_gone = None
+    cloud_gone: Callable[[], bool] | None = None
     if sweeper is not None and not engine.simulated:
         # There is no load balancer controller in a simulation: the sweep removes what it left.
-        def cloud_gone() -> bool:
-            return not sweeper.cluster_leftovers()
+        cloud_gone = lambda: not sweeper.cluster_leftovers()  # noqa: E731
 
     say("Deleting LoadBalancer services and volume claims in the cluster...")
     cleanup = clean_cluster(

@@ -116,8 +116,6 @@ class AwsRecipe(Recipe):
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
-        import pulumi
-
         from recipes.aws.cluster import NodePool
         from recipes.aws.stack import AwsMlopsStack, AwsMlopsStackArgs, DatabaseOptions
 

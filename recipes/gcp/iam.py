@@ -5,8 +5,8 @@ Project-level IAMBinding or IAMPolicy would replace every other member of a role
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp

@@ -7,7 +7,6 @@ that the connector's token really reaches the server as ``Authorization: Bearer 
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 
@@ -29,23 +28,6 @@ def kube() -> Iterator[KubeEmulatorServer]:
     with KubeEmulatorServer() as server:
         namespace(core_for(server.url), "ml-pipelines")
         yield server
-
-
-@pytest.fixture()
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture()
-def silent_port() -> Iterator[int]:
-    """A loopback port that accepts connections (kernel backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])
 
 
 def _kubeconfig(server: str, context: str = "emulator") -> str:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import kmock
@@ -35,23 +33,6 @@ def stack(kube_api: str) -> client.CoreV1Api:
     claim(core, "ml-pipelines", "minio-data")
     service(core, "other", "someone-elses-lb")
     return core
-
-
-@pytest.fixture()
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture()
-def silent_port() -> Iterator[int]:
-    """A loopback port that accepts connections (kernel backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])
 
 
 def test_deletes_load_balancers_and_claims_in_managed_namespaces_and_leaves_the_rest(kube_api: str, stack: client.CoreV1Api) -> None:
