@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.connectors.models import ReachableResources, ResourceCheck, VerifyReport
 from provisioner.errors import InputError, OperationFailedError
 from provisioner.registry.models import Connector, ResourceType
-from provisioner.teardown.cluster import api_message, one_line
+from provisioner.teardown.cluster import api_message, one_line, parse_kubeconfig
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -41,7 +41,7 @@ def cluster_id(connector: Connector, config: Mapping[str, Any]) -> str:
         context = str(config.get("context") or "")
         if context:
             return context
-        current = _parse_kubeconfig(str(config["kubeconfig"])).get("current-context")
+        current = parse_kubeconfig(str(config["kubeconfig"])).get("current-context")
         if not current:
             raise InputError(f"connector {connector.name!r}: the kubeconfig has no current-context; set 'context'")
         return str(current)
@@ -68,7 +68,7 @@ def api_client_for(connector: Connector, config: Mapping[str, Any]) -> Iterator[
         elif connector.auth_method == "kubeconfig":
             try:
                 kube_config.load_kube_config_from_dict(
-                    _parse_kubeconfig(str(config["kubeconfig"])),
+                    parse_kubeconfig(str(config["kubeconfig"])),
                     context=str(config.get("context") or "") or None,
                     client_configuration=configuration,
                     persist_config=False,
@@ -202,18 +202,6 @@ def _namespaces(api: ApiClient, timeout: tuple[float, float]) -> list[str]:
 
     listing = _call(client.CoreV1Api(api).list_namespace, _request_timeout=timeout)
     return sorted(item.metadata.name for item in listing.items)
-
-
-def _parse_kubeconfig(text: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)  # JSON is YAML too
-    except yaml.YAMLError as exc:
-        raise InputError(f"the kubeconfig is not valid YAML or JSON: {one_line(exc)}") from None
-    if not isinstance(data, dict):
-        raise InputError("the kubeconfig is not a mapping")
-    return data
 
 
 def _write_ca(certificate: str) -> str:

@@ -75,7 +75,7 @@ def api_client(target: ClusterTarget) -> "ApiClient":
         configuration = client.Configuration()
         configuration.host = target.server.rstrip("/")
     else:
-        config_dict = _parse_kubeconfig(target.kubeconfig or "")
+        config_dict = parse_kubeconfig(target.kubeconfig or "")
         configuration = client.Configuration()
         # persist_config=False: never write refreshed tokens back anywhere.
         config.load_kube_config_from_dict(
@@ -86,15 +86,18 @@ def api_client(target: ClusterTarget) -> "ApiClient":
     return client.ApiClient(configuration)
 
 
-def _parse_kubeconfig(text: str) -> dict[str, Any]:
+def parse_kubeconfig(text: str) -> dict[str, Any]:
+    """A kubeconfig (YAML or JSON text) as a dict; anything else is a one-line InputError."""
     import yaml
+
+    from provisioner.errors import InputError
 
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
-        raise ValueError(f"the kubeconfig is not valid YAML or JSON: {exc}") from None
+        raise InputError(f"the kubeconfig is not valid YAML or JSON: {one_line(exc)}") from None
     if not isinstance(data, dict):
-        raise ValueError("the kubeconfig is not a mapping")
+        raise InputError("the kubeconfig is not a mapping")
     return data
 
 

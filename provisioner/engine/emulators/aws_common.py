@@ -23,6 +23,17 @@ def is_not_found(exc: BaseException, *codes: str) -> bool:
     return code in codes or "NotFound" in code or code.startswith("NoSuch")
 
 
+def responds(call: Callable[..., Any], **params: Any) -> bool:
+    """Whether a describe/get call finds the resource: False on not-found, other errors raise."""
+    try:
+        call(**params)
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
+
+
 def tags_of(inputs: dict[str, Any]) -> dict[str, str]:
     """The ``tags`` input as a plain string map."""
     return {str(key): str(value) for key, value in (inputs.get("tags") or {}).items()}

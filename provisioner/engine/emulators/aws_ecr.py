@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import is_not_found, tag_list, tags_of
+from provisioner.engine.emulators.aws_common import is_not_found, responds, tag_list, tags_of
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 
@@ -102,13 +102,7 @@ class LifecyclePolicyEmulator(Emulator):
         return self._put(resource_id, inputs, ctx)
 
     def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
-        try:
-            ctx.aws("ecr").get_lifecycle_policy(repositoryName=resource_id)
-            return True
-        except Exception as exc:
-            if is_not_found(exc):
-                return False
-            raise
+        return responds(ctx.aws("ecr").get_lifecycle_policy, repositoryName=resource_id)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         _ignore_not_found(ctx.aws("ecr").delete_lifecycle_policy, repositoryName=resource_id)

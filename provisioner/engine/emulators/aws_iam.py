@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, is_not_found, iso, tag_list, tags_of
+from provisioner.engine.emulators.aws_common import error_code, is_not_found, iso, responds, tag_list, tags_of
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -109,13 +109,7 @@ class RoleEmulator(Emulator):
         return self._state(resource_id, inputs, ctx)
 
     def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
-        try:
-            ctx.aws("iam").get_role(RoleName=resource_id)
-            return True
-        except Exception as exc:
-            if is_not_found(exc):
-                return False
-            raise
+        return responds(ctx.aws("iam").get_role, RoleName=resource_id)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         """Delete the role; its policies are removed first only when the provider would (force_detach_policies
@@ -182,13 +176,7 @@ class RolePolicyEmulator(Emulator):
 
     def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
         role, _, policy_name = resource_id.partition(":")
-        try:
-            ctx.aws("iam").get_role_policy(RoleName=role, PolicyName=policy_name)
-            return True
-        except Exception as exc:
-            if is_not_found(exc):
-                return False
-            raise
+        return responds(ctx.aws("iam").get_role_policy, RoleName=role, PolicyName=policy_name)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         role, _, policy_name = resource_id.partition(":")
@@ -260,13 +248,7 @@ class OpenIdConnectProviderEmulator(Emulator):
         return self._state(resource_id, inputs)
 
     def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
-        try:
-            ctx.aws("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=resource_id)
-            return True
-        except Exception as exc:
-            if is_not_found(exc):
-                return False
-            raise
+        return responds(ctx.aws("iam").get_open_id_connect_provider, OpenIDConnectProviderArn=resource_id)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         _ignore_not_found(ctx.aws("iam").delete_open_id_connect_provider, OpenIDConnectProviderArn=resource_id)
