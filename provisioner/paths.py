@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -9,8 +10,11 @@ HOME_ENV = "PROVISIONER_HOME"
 STORE_URL_ENV = "PROVISIONER_STORE_URL"
 
 
+_checked_homes: set[Path] = set()
+
+
 def home() -> Path:
-    """Return the provisioner home, creating it (mode 0700) if needed."""
+    """Return the provisioner home, creating it (mode 0700) if needed; a home open to others is tightened."""
     configured = os.environ.get(HOME_ENV)
     if configured:
         path = Path(configured).expanduser()
@@ -19,7 +23,32 @@ def home() -> Path:
 
         path = Path(user_data_dir("provisioner", appauthor=False))
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path not in _checked_homes:
+        _checked_homes.add(path)
+        tighten_home(path)
     return path
+
+
+def tighten_home(path: Path) -> list[Path]:
+    """Make the home's folders 0700 and its files 0600; say so on stderr for each one changed."""
+    import stat
+    import sys
+
+    changed: list[Path] = []
+    for entry in [path, *path.rglob("*")]:
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            os.chmod(entry, mode & ~0o077)
+            changed.append(entry)
+    for entry in changed:
+        print(f"warning: {entry} was open to other users; removed their access", file=sys.stderr)
+    return changed
 
 
 def store_url() -> str:
@@ -27,15 +56,91 @@ def store_url() -> str:
     return os.environ.get(STORE_URL_ENV) or f"sqlite:///{home() / 'registry.db'}"
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 def write_private_file(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 and write ``data``; never widens permissions on the way."""
+    """Replace ``path`` atomically with ``data`` (mode 0600): a temp file in the same folder, fsync, rename.
+
+    A kill at any point leaves either the old content or the new one, never a truncated file.
+    """
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.write(fd, data)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
-    os.chmod(path, 0o600)
+
+
+def check_new_file(path: Path, *, force: bool = False) -> Path:
+    """Refuse a user-named output path before anything is written; returns the absolute path.
+
+    Raises:
+        InputError: the path is inside the provisioner home, is a symlink, is not a regular file,
+            or exists (without ``force``).
+    """
+    from provisioner.errors import InputError
+
+    target = Path(os.path.abspath(path))
+    provisioner_home = home().resolve()
+    resolved_parent = target.parent.resolve()
+    if resolved_parent == provisioner_home or provisioner_home in resolved_parent.parents:
+        raise InputError(f"refusing to write {str(path)!r}: it is inside the provisioner home ({provisioner_home})")
+    if target.is_symlink():
+        raise InputError(f"refusing to write {str(path)!r}: it is a symbolic link")
+    if target.exists():
+        if not target.is_file():
+            raise InputError(f"refusing to write {str(path)!r}: it is not a regular file")
+        if not force:
+            raise InputError(f"{str(path)!r} exists: choose another file, or pass --force to replace it")
+    return target
+
+
+def create_new_file(path: Path, data: bytes, *, force: bool = False, mode: int = 0o600) -> None:
+    """Write a user-named output file (an export): never inside the home, never through a symlink
+    (O_NOFOLLOW), never over an existing file unless ``force`` (then replaced atomically)."""
+    from provisioner.errors import InputError
+
+    target = check_new_file(path, force=force)
+    if force and target.exists():
+        write_private_file(target, data)
+        os.chmod(target, mode)
+        return
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    except FileExistsError:
+        raise InputError(f"{str(path)!r} exists: choose another file, or pass --force to replace it") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, mode)
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def create_private_file_once(path: Path, data: bytes) -> None:
@@ -47,7 +152,8 @@ def create_private_file_once(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.write(fd, data)
+        _write_all(fd, data)
+        os.fsync(fd)
         os.close(fd)
         os.chmod(temporary, 0o600)
         try:

@@ -214,7 +214,7 @@ def test_secrets_script_holds_real_values_only_with_show_secrets(store_url: str,
     script.write_text("old")
     script.chmod(0o755)
 
-    result = cli("stack", "export", "staging", "--format", "zenml", "--secrets-script", str(script), "--show-secrets")
+    result = cli("stack", "export", "staging", "--format", "zenml", "--secrets-script", str(script), "--show-secrets", "--force")
 
     assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(script.stat().st_mode) == 0o700
@@ -222,6 +222,40 @@ def test_secrets_script_holds_real_values_only_with_show_secrets(store_url: str,
     assert f"zenml secret create component-tracker --tracking_password={MLFLOW_PASSWORD}" in text
     assert "<value>" not in text and "\nexit 1" not in text
     assert MLFLOW_PASSWORD not in result.stdout + result.stderr  # only in the script
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("existing", id="existing-file-without-force"),
+        pytest.param("symlink", id="symlink-even-with-force"),
+        pytest.param("home", id="inside-the-home"),
+    ],
+)
+@pytest.mark.parametrize("option", ["--file", "--secrets-script"])
+def test_export_refuses_unsafe_output_paths_and_writes_nothing(tmp_path: Path, target: str, option: str) -> None:
+    _register_example()
+    home = Path(os.environ["PROVISIONER_HOME"])
+    key_before = (home / "secrets.key").read_bytes()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    extra: list[str] = []
+    if target == "existing":
+        path = victim
+    elif target == "symlink":
+        path = tmp_path / "link.yaml"
+        path.symlink_to(victim)
+        extra = ["--force"]
+    else:
+        path = home / "secrets.key"
+        extra = ["--force"]
+
+    result = cli("stack", "export", "staging", "--format", "zenml", option, str(path), *extra)
+
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert victim.read_text() == "precious"
+    assert (home / "secrets.key").read_bytes() == key_before
 
 
 def test_secret_commands_go_to_stderr_without_a_script_file(store_url: str) -> None:

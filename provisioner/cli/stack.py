@@ -107,7 +107,6 @@ def delete(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
 # Kept below the other commands; provisioner.exporting is imported inside the commands so that
 # starting the CLI loads no database engine.
 
-import os  # noqa: E402
 import sys  # noqa: E402
 from enum import Enum  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -147,11 +146,16 @@ def export(
         bool,
         typer.Option("--show-secrets", help="zenml only: put real secret values in the secret commands, not placeholders."),
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --file / --secrets-script if they exist.")] = False,
 ) -> None:
     """Export a stack, its components and connectors; secret values are never in the export itself."""
     from provisioner import exporting
     from provisioner.errors import InputError
+    from provisioner.paths import check_new_file, create_new_file
 
+    for target in (file, secrets_script):
+        if target is not None:
+            check_new_file(target, force=force)
     registry = open_registry()
     script: Optional[str] = None
     if file_format is StackFileFormat.zenml:
@@ -169,23 +173,13 @@ def export(
     if file is None:
         sys.stdout.write(text)
     else:
-        file.write_text(text)
+        create_new_file(file, text.encode(), force=force)
         info(f"Exported stack {name!r} ({file_format.value}) to {file}.")
     if script is not None and secrets_script is not None:
-        _write_executable_private(secrets_script, script)
+        create_new_file(secrets_script, script.encode(), force=force, mode=0o700)
         info(f"Wrote the `zenml secret create` commands to {secrets_script}.")
     elif script is not None:
         sys.stderr.write(script)
-
-
-def _write_executable_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0700, narrowing an existing file's mode before writing."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
-    try:
-        os.fchmod(fd, 0o700)
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
 
 
 @app.command("import")
