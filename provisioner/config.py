@@ -59,8 +59,8 @@ class DeployRequest(BaseModel):
         """Pulumi stack name: the env, or the custom stack name when one was given."""
         return self.env if self.stack_name == default_stack_name(self.recipe, self.env) else self.stack_name
 
-    def context(self, *, simulated: bool = False) -> RecipeContext:
-        return RecipeContext(self.recipe, self.env, self.stack_name, self.region, simulated)
+    def context(self, *, simulated: bool = False, deployment_id: str | None = None) -> RecipeContext:
+        return RecipeContext(self.recipe, self.env, self.stack_name, self.region, simulated, deployment_id)
 
 
 def default_stack_name(recipe: str, env: str) -> str:

@@ -5,7 +5,8 @@ Recipes import only this module (and Pulumi): never the CLI or the registry stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -20,6 +21,18 @@ LABEL_ENV = "env"
 LABEL_RECIPE = "recipe"
 LABEL_MANAGED_BY = "managed-by"
 MANAGED_BY = "deploy-stack"
+# The registry label holding the deployment id (stack labels).
+LABEL_DEPLOYMENT = "deployment"
+
+# Cloud tags of ownership. A tag is a hint, never proof: teardown deletes a resource only when
+# our own state lists it, or when it carries this deployment's id and the tags were read by us.
+TAG_STACK = "provisioner:stack"
+TAG_ENV = "provisioner:env"
+TAG_RECIPE = "provisioner:recipe"
+TAG_DEPLOYMENT = "provisioner:deployment"
+TAG_URN = "provisioner:urn"
+# AWS tag values hold 256 characters; a longer URN is tagged by its hash.
+AWS_TAG_VALUE_LIMIT = 256
 
 
 class RecipeArgs(BaseModel):
@@ -53,15 +66,66 @@ class RecipeContext:
     stack_name: str
     region: str | None = None
     simulated: bool = False
+    # The deployment's unique id (26 lowercase letters and digits), set by the engine on first deploy.
+    deployment_id: str | None = None
 
     @property
     def tags(self) -> dict[str, str]:
         """Tags every cloud resource of the deployment carries."""
-        return {
-            "provisioner:stack": self.stack_name,
-            "provisioner:env": self.env,
-            "provisioner:recipe": self.recipe,
-        }
+        tags = {TAG_STACK: self.stack_name, TAG_ENV: self.env, TAG_RECIPE: self.recipe}
+        if self.deployment_id:
+            tags[TAG_DEPLOYMENT] = self.deployment_id
+        return tags
+
+
+def urn_hash(urn: str) -> str:
+    """A short, label-safe stand-in for a URN (GCP and Kubernetes label values hold 63 characters)."""
+    return hashlib.sha256(urn.encode()).hexdigest()[:20]
+
+
+def urn_tag_value(urn: str) -> str:
+    """The value of the ``provisioner:urn`` AWS tag: the URN itself, or its hash when it is too long."""
+    return urn if len(urn) <= AWS_TAG_VALUE_LIMIT else urn_hash(urn)
+
+
+def ownership_transformation(project: str, stack: str) -> Callable[[Any], Any]:
+    """A Pulumi transformation that tags each resource with its own URN, next to its other tags.
+
+    AWS resources get ``provisioner:urn`` in ``tags``; GCP resources get ``provisioner-urn`` (a hash)
+    in ``labels``/``resource_labels``. Resources that take no tags are left alone. The URN is
+    rebuilt from the parent chain as Pulumi does (``parent$child`` types, the root stack omitted).
+    """
+    import pulumi
+
+    qualified: dict[int, str] = {}
+
+    def transform(args: Any) -> Any:
+        parent = args.opts.parent if args.opts is not None else None
+        parent_type = qualified.get(id(parent)) if parent is not None else None
+        full_type = f"{parent_type}${args.type_}" if parent_type else args.type_
+        qualified[id(args.resource)] = full_type
+        urn = f"urn:pulumi:{stack}::{project}::{full_type}::{args.name}"
+        props = dict(args.props)
+        changed = False
+        if args.type_.startswith("aws:") and isinstance(props.get("tags"), dict):
+            props["tags"] = {**props["tags"], TAG_URN: urn_tag_value(urn)}
+            changed = True
+        if args.type_.startswith("gcp:"):
+            for key in ("labels", "resource_labels"):
+                if isinstance(props.get(key), dict):
+                    props[key] = {**props[key], "provisioner-urn": urn_hash(urn)}
+                    changed = True
+        return pulumi.ResourceTransformationResult(props, args.opts) if changed else None
+
+    return transform
+
+
+def run_program(recipe: "Recipe", args: "RecipeArgs", context: RecipeContext, project: str, stack: str) -> None:
+    """Run a recipe's program with every resource tagged with its URN (both engines call this)."""
+    import pulumi
+
+    pulumi.runtime.register_stack_transformation(ownership_transformation(project, stack))
+    recipe.program(args, context)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -55,10 +56,16 @@ def test_deploy_invokes_select_init_config_plugins_up_then_reads_outputs() -> No
     outcome = _deploy(fake)
 
     p = "provisioner-demo"
+    deployment_id = fake.config["staging"]["provisioner:deploymentId"][0]
+    assert re.fullmatch(r"[a-z0-9]{26}", deployment_id)
     assert fake.argvs() == [
+        ["--non-interactive", "stack", "select", "--stack", "staging"],  # ownership: refuses env crossing
         ["--non-interactive", "stack", "select", "--stack", "staging"],
         ["--non-interactive", "stack", "init", "staging"],
+        ["--non-interactive", "config", "get", "provisioner:deploymentId", "--json", "--stack", "staging"],
         ["--non-interactive", "config", "set-all", "--stack", "staging",
+         "--plaintext", f"provisioner:deploymentId={deployment_id}",
+         "--plaintext", "provisioner:env=staging",
          "--plaintext", f"{p}:versioning=true",
          "--plaintext", f"{p}:force_destroy=false",
          "--plaintext", f'{p}:tracker={{"username": "admin", "replicas": 1}}',
@@ -133,7 +140,10 @@ def test_destroy_invokes_destroy_then_stack_rm_and_unregisters() -> None:
     outcome = _destroy(fake)
 
     assert [argv[1:4] for argv in fake.argvs()] == [
-        ["stack", "select", "--stack"],  # has_stack
+        ["stack", "select", "--stack"],  # ownership: the deployment id, env and resources in the state
+        ["stack", "export", "--show-secrets"],
+        ["config", "get", "provisioner:env"],
+        ["config", "get", "provisioner:deploymentId"],
         ["stack", "select", "--stack"],  # outputs
         ["stack", "output", "--json"],
         ["stack", "output", "--json"],

@@ -53,6 +53,8 @@ class EngineResult(BaseModel):
     outputs: dict[str, OutputValue] = Field(default_factory=dict)
     # Resources a destroy left in place on purpose (data retention); ``message`` holds the id.
     kept: list[ResourceRecord] = Field(default_factory=list)
+    # The deployment's id (set by up; kept in the engine's state).
+    deployment_id: str | None = None
 
     def counts(self) -> dict[str, int]:
         """Resources per operation, e.g. {"create": 12, "same": 3}."""
@@ -64,6 +66,28 @@ class EngineResult(BaseModel):
     def plain_outputs(self) -> dict[str, Any]:
         """Output values, secrets included: for the registration mapping only, never for display."""
         return {key: output.value for key, output in self.outputs.items()}
+
+
+class OwnedResource(BaseModel):
+    """A resource the engine's own state says this deployment created."""
+
+    type: str
+    id: str
+    urn: str
+
+
+class Ownership(BaseModel):
+    """What a stack's state proves it owns: its deployment id, its env, and its resources."""
+
+    deployment_id: str | None = None
+    env: str | None = None
+    resources: list[OwnedResource] = Field(default_factory=list)
+    # Cloud calls sent whose result was never recorded (a run was killed or interrupted).
+    pending: int = 0
+
+    def ids_of(self, resource_type: str) -> list[str]:
+        """The ids of the owned resources of one Pulumi type."""
+        return [r.id for r in self.resources if r.type == resource_type]
 
 
 class ProgressSink(Protocol):
@@ -152,4 +176,8 @@ class Engine(Protocol):
 
     def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
         """The stack's current outputs."""
+        ...
+
+    def ownership(self, request: DeployRequest) -> Ownership | None:
+        """What the stack's state proves it owns; None when this backend has no state for it."""
         ...

@@ -24,6 +24,8 @@ from provisioner.engine.base import (
     EngineResult,
     EngineUnavailableError,
     Op,
+    OwnedResource,
+    Ownership,
     OutputValue,
     ProgressSink,
     ResourceRecord,
@@ -48,6 +50,11 @@ CREDENTIAL_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _SKIPPED_TYPES = ("pulumi:pulumi:Stack",)
+
+
+# Stack config keys provisioner keeps next to the recipe's args.
+DEPLOYMENT_ID_CONFIG = "provisioner:deploymentId"
+ENV_CONFIG = "provisioner:env"
 
 
 def project_name(recipe: str) -> str:
@@ -203,13 +210,25 @@ class PulumiEngine:
                 )
             return auto.select_stack(stack_name=request.pulumi_stack, project_name=project, program=program, opts=opts)
 
-    def _configure(self, stack: Any, request: DeployRequest, recipe: Recipe, args: RecipeArgs) -> None:
+    def _deployment_id(self, stack: Any) -> str | None:
+        """The deployment id kept in the stack's config, if it has one."""
+        from pulumi.automation import CommandError
+
+        try:
+            return str(stack.get_config(DEPLOYMENT_ID_CONFIG).value) or None
+        except CommandError:
+            return None
+
+    def _configure(self, stack: Any, request: DeployRequest, recipe: Recipe, args: RecipeArgs, deployment_id: str) -> None:
         """Write the recipe's args as stack config (secret fields as secret config) and install plugins."""
         from pulumi import automation as auto
 
         project = project_name(request.recipe)
         secret_fields = args.secret_fields()
-        config: dict[str, Any] = {}
+        config: dict[str, Any] = {
+            DEPLOYMENT_ID_CONFIG: auto.ConfigValue(value=deployment_id),
+            ENV_CONFIG: auto.ConfigValue(value=request.env),
+        }
         for key, value in args.model_dump(mode="json").items():
             text = value if isinstance(value, str) else json.dumps(value)
             config[f"{project}:{key}"] = auto.ConfigValue(value=text, secret=key in secret_fields)
@@ -233,9 +252,19 @@ class PulumiEngine:
     def up(
         self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
     ) -> EngineResult:
-        context = request.context(simulated=False)
-        stack = self._stack(request, lambda: recipe.program(args, context), create=True)
-        self._configure(stack, request, recipe, args)
+        from provisioner.ownership import new_deployment_id
+        from provisioner.recipe_api import run_program
+
+        project = project_name(request.recipe)
+        holder: dict[str, str] = {}
+        stack = self._stack(
+            request,
+            lambda: run_program(recipe, args, request.context(deployment_id=holder["id"]), project, request.pulumi_stack),
+            create=True,
+        )
+        with self._translated(request):
+            holder["id"] = self._deployment_id(stack) or new_deployment_id()
+        self._configure(stack, request, recipe, args, holder["id"])
         collector = _EventCollector(sink, preview)
         with self._translated(request, collector):
             if preview:
@@ -245,7 +274,8 @@ class PulumiEngine:
                 result = stack.up(on_event=collector, color="never")
                 outputs = {k: OutputValue(value=v.value, secret=v.secret) for k, v in result.outputs.items()}
         return EngineResult(
-            engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs
+            engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs,
+            deployment_id=holder["id"],
         )
 
     def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
@@ -306,6 +336,30 @@ class PulumiEngine:
         except StackNotFoundError:
             return False
         return True
+
+    def ownership(self, request: DeployRequest) -> Ownership | None:
+        """The deployment id, env and resources the stack's state holds (None without state)."""
+        from pulumi.automation import CommandError, StackNotFoundError
+
+        try:
+            stack = self._stack(request, lambda: None, create=False)
+        except StackNotFoundError:
+            return None
+        with self._translated(request):
+            deployment = stack.export_stack().deployment or {}
+            try:
+                env = str(stack.get_config(ENV_CONFIG).value)
+            except CommandError:
+                env = None
+            return Ownership(
+                deployment_id=self._deployment_id(stack),
+                env=env,
+                resources=[
+                    OwnedResource(type=r["type"], id=str(r.get("id") or ""), urn=r["urn"])
+                    for r in deployment.get("resources") or [] if r.get("custom") and r.get("id")
+                ],
+                pending=len(deployment.get("pending_operations") or []),
+            )
 
     def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
         stack = self._stack(request, lambda: None, create=False)

@@ -142,6 +142,12 @@ class FakePulumiCommand(PulumiCommand):
                     name, _, value = args[index + 1].partition("=")
                     values[name] = (value, arg == "--secret")
             return CommandResult("", "", 0)
+        if key == "config get":
+            name = [a for a in args[2:] if not a.startswith("-") and a != stack][0]
+            if name not in self.config.get(stack or "", {}):
+                return CommandResult("", f"error: configuration key '{name}' not found for stack '{stack}'", 255)
+            value, secret = self.config[stack or ""][name]
+            return CommandResult(json.dumps({"value": value, "secret": secret}), "", 0)
         if key == "stack output":
             outputs = self.stack_outputs.get(stack or "", {})
             if "--show-secrets" not in args:
