@@ -17,17 +17,22 @@ from provisioner.config import DeployRequest
 from provisioner.engine.base import (
     EngineResult,
     Op,
+    OwnedResource,
+    Ownership,
     OutputValue,
     ProgressSink,
     ResourceRecord,
     ResourcesFailedError,
 )
 from provisioner.engine.emulators import EmulationContext, handler_for
-from provisioner.engine.simulated_state import SimulatedResource, SimulatedStackState, SimulatedStateStore
-from provisioner.recipe_api import Recipe, RecipeArgs
+from provisioner.engine.simulated_state import PendingOperation, SimulatedResource, SimulatedStackState, SimulatedStateStore
+from provisioner.recipe_api import Recipe, RecipeArgs, run_program
 from provisioner.teardown.retention import Node, identity_values, kept_keys, referenced_strings
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
+# Test hook: kill -9 this process right after the create call of the named resource (name or type)
+# returned, before its result is recorded: the worst moment for a crash.
+KILL_AFTER_CREATE_ENV = "PROVISIONER_TEST_KILL_AFTER_CREATE"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -101,6 +106,9 @@ class _EmulatorMocks:
         self.fail_on = fail_on
         self.records: list[ResourceRecord] = []
         self.seen: set[str] = set()
+        # Resources whose create an earlier, interrupted run had sent without recording the result.
+        self.interrupted = {p.key for p in state.pending if p.op == "create"} if state is not None else set()
+        self.kill_after_create = os.environ.get(KILL_AFTER_CREATE_ENV)
         self._in_flight = 0
         self._aborted = False
         self._idle = threading.Condition()
@@ -154,7 +162,14 @@ class _EmulatorMocks:
                 resource_id = old.id
                 outputs = handler.update(old.id, args.name, inputs, self.store.unseal(old.sealed_state), self.ctx)
             else:
+                if key in self.interrupted:
+                    self._replace_orphan(handler, args.name, args.typ, inputs)
+                self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
                 resource_id, outputs = handler.create(args.name, args.typ, inputs, self.ctx)
+                if self.kill_after_create and self.kill_after_create in (args.name, args.typ):
+                    import signal
+
+                    os.kill(os.getpid(), signal.SIGKILL)
             sealed = self.store.seal(outputs)
         except Exception as exc:
             message = " ".join(str(exc).split())
@@ -175,10 +190,24 @@ class _EmulatorMocks:
         )
         with self._idle:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
+            self.state.pending = [p for p in self.state.pending if p.key != key]
             self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
         self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
+
+    def _record_pending(self, operation: PendingOperation) -> None:
+        """Write the operation to the state before the cloud call is sent (as Pulumi does)."""
+        with self._idle:
+            self.state.pending = [p for p in self.state.pending if p.key != operation.key] + [operation]
+            self.store.save(self.state)
+
+    def _replace_orphan(self, handler: Any, name: str, resource_type: str, inputs: dict[str, Any]) -> None:
+        """An earlier run was killed during this resource's create: delete what it made, proven ours by tags."""
+        orphan = handler.find_orphan(name, resource_type, inputs, self.ctx)
+        if orphan is not None:
+            self.sink.note(f"Replacing {resource_type} {name} ({orphan}), half-made by an interrupted run.")
+            handler.delete(orphan, inputs, self.ctx)
 
     def call(self, args: Any) -> dict[str, Any]:
         """Answer an invoke (data source) from its emulator; unknown tokens get an empty result."""
@@ -291,24 +320,36 @@ class SimulatedEngine:
             self.emulator_location = "synthesized outputs (no cluster or cloud is contacted)"
             yield
 
-    def _context(self, request: DeployRequest) -> EmulationContext:
-        return EmulationContext(stack=request.pulumi_stack, project=project_name(request.recipe), region=request.region or "us-east-1")
+    def _context(self, request: DeployRequest, deployment_id: str | None = None) -> EmulationContext:
+        return EmulationContext(
+            stack=request.pulumi_stack, project=project_name(request.recipe), region=request.region or "us-east-1",
+            deployment_id=deployment_id,
+        )
 
     def up(
         self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
     ) -> EngineResult:
-        ctx = self._context(request)
-        old = self.store.load(ctx.project, ctx.stack)
+        from provisioner.ownership import new_deployment_id
+
+        project = project_name(request.recipe)
+        old = self.store.load(project, request.pulumi_stack)
         previous = {r.key: r for r in old.resources} if old else {}
+        # A stack deployed before deployment ids existed gets one now; its resources are re-tagged in place.
+        deployment_id = (old.deployment_id if old else None) or new_deployment_id()
+        ctx = self._context(request, deployment_id)
         state = old or SimulatedStackState(project=ctx.project, stack=ctx.stack, region=ctx.region)
         mocks = _EmulatorMocks(state, previous, self.store, ctx, preview=preview, sink=sink, fail_on=os.environ.get(FAIL_ENV))
-        recipe_context = request.context(simulated=True)
+        recipe_context = request.context(simulated=True, deployment_id=deployment_id)
         with self._emulation(recipe, ctx.region):
             if not preview:
                 state.status = "updating"
-                self.store.save(state)
+                state.env = request.env
+                state.deployment_id = deployment_id
+                self.store.save(state)  # the id is on disk before the first resource is created
             try:
-                outputs = run_program_with_mocks(lambda: recipe.program(args, recipe_context), mocks, ctx.project, ctx.stack, preview)
+                outputs = run_program_with_mocks(
+                    lambda: run_program(recipe, args, recipe_context, ctx.project, ctx.stack), mocks, ctx.project, ctx.stack, preview
+                )
             except Exception as exc:
                 mocks.wait_idle()
                 failures = [r for r in mocks.records if r.failed]
@@ -329,7 +370,9 @@ class SimulatedEngine:
             for key, resource in previous.items():
                 if key not in mocks.seen:
                     mocks.records.append(ResourceRecord(urn=key, type=resource.type, name=resource.name, op=Op.DELETE))
-        return EngineResult(engine=self.name, simulated=True, preview=preview, resources=mocks.records, outputs=outputs)
+        return EngineResult(
+            engine=self.name, simulated=True, preview=preview, resources=mocks.records, outputs=outputs, deployment_id=deployment_id
+        )
 
     def _delete_missing(
         self, state: SimulatedStackState, seen: set[str], ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]
@@ -354,17 +397,18 @@ class SimulatedEngine:
 
     def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
         """Delete the stack's resources, dependents first; with ``retain_data``, keep the data and what it needs."""
-        ctx = self._context(request)
-        state = self.store.load(ctx.project, ctx.stack)
+        state = self.store.load(project_name(request.recipe), request.pulumi_stack)
         records: list[ResourceRecord] = []
         kept: list[ResourceRecord] = []
         if state is None:
             return EngineResult(engine=self.name, simulated=True, preview=False)
+        ctx = self._context(request, state.deployment_id)
         keep: set[str] = set()
         if retain_data and recipe.retention is not None:
             nodes = [Node(r.key, r.type, frozenset(r.depends_on)) for r in state.resources]
             keep = kept_keys(nodes, recipe.retention)
         with self._emulation(recipe, state.region or ctx.region):
+            self._delete_interrupted(state, ctx, sink)
             for resource in _deletion_order([r for r in state.resources if r.key not in keep]):
                 self._delete_one(resource, ctx, sink, records)
                 state.resources.remove(resource)
@@ -376,6 +420,19 @@ class SimulatedEngine:
         self.store.save(state)
         return EngineResult(engine=self.name, simulated=True, preview=False, resources=records, kept=kept)
 
+    def _delete_interrupted(self, state: SimulatedStackState, ctx: EmulationContext, sink: ProgressSink) -> None:
+        """Delete what creates that an interrupted run sent, but never recorded, made (proven ours by tags)."""
+        for operation in list(state.pending):
+            if operation.op == "create":
+                inputs = self.store.unseal(operation.sealed_inputs)
+                handler = handler_for(operation.type)
+                orphan = handler.find_orphan(operation.name, operation.type, inputs, ctx)
+                if orphan is not None:
+                    sink.note(f"Deleting {operation.type} {operation.name} ({orphan}), half-made by an interrupted run.")
+                    handler.delete(orphan, inputs, ctx)
+            state.pending.remove(operation)
+            self.store.save(state)
+
     @staticmethod
     def _urn(ctx: EmulationContext, resource: SimulatedResource) -> str:
         return f"urn:pulumi:{ctx.stack}::{ctx.project}::{resource.type}::{resource.name}"
@@ -385,6 +442,18 @@ class SimulatedEngine:
 
     def has_stack(self, request: DeployRequest) -> bool:
         return self.store.load(project_name(request.recipe), request.pulumi_stack) is not None
+
+    def ownership(self, request: DeployRequest) -> Ownership | None:
+        state = self.store.load(project_name(request.recipe), request.pulumi_stack)
+        if state is None:
+            return None
+        ctx = self._context(request, state.deployment_id)
+        return Ownership(
+            deployment_id=state.deployment_id,
+            env=state.env,
+            resources=[OwnedResource(type=r.type, id=r.id, urn=self._urn(ctx, r)) for r in state.resources],
+            pending=len(state.pending),
+        )
 
     def outputs(self, request: DeployRequest, recipe: Recipe) -> dict[str, OutputValue]:
         state = self.store.load(project_name(request.recipe), request.pulumi_stack)

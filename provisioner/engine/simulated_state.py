@@ -8,7 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from provisioner.errors import OperationFailedError
 from provisioner.secrets import LocalFernetBackend
+
+
+class CorruptStateError(OperationFailedError):
+    """A simulated state file is unreadable or invalid; the message names the file and the way out."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the simulated state {path} cannot be read ({reason}); move it aside "
+            f"(mv {path} {path}.broken) and run destroy-stack with --adopt DEPLOYMENT_ID to clean up what it held"
+        )
 
 
 class SimulatedResource(BaseModel):
@@ -24,6 +36,23 @@ class SimulatedResource(BaseModel):
     sealed_state: str = ""
 
 
+class PendingOperation(BaseModel):
+    """A cloud call sent whose result is not recorded yet (Pulumi's pending_operations).
+
+    After a kill, the resource may exist without being in ``resources``: a rerun adopts or
+    replaces it (found by this deployment's id and its URN tag), a destroy deletes it.
+    """
+
+    key: str
+    type: str
+    name: str
+    op: str
+    # The resource's physical name, when the emulator names it from the inputs (bucket, role, cluster).
+    physical_name: str | None = None
+    # The inputs sent, sealed: what a delete of the half-made resource needs.
+    sealed_inputs: str = ""
+
+
 class SimulatedStackState(BaseModel):
     """Resources in creation order; outputs and resource state are encrypted with the home's key."""
 
@@ -31,7 +60,11 @@ class SimulatedStackState(BaseModel):
     stack: str
     status: str = "new"
     region: str | None = None
+    env: str | None = None
+    # Set on the first deploy (or the first deploy after an upgrade), before any resource is created.
+    deployment_id: str | None = None
     resources: list[SimulatedResource] = Field(default_factory=list)
+    pending: list[PendingOperation] = Field(default_factory=list)
     sealed_outputs: str = ""
 
 
@@ -46,10 +79,23 @@ class SimulatedStateStore:
         return self._root / project / f"{stack}.json"
 
     def load(self, project: str, stack: str) -> SimulatedStackState | None:
+        """The stack's state, None when there is none.
+
+        Raises:
+            CorruptStateError: the file cannot be read or is not a valid state.
+        """
         path = self.path(project, stack)
-        if not path.exists():
+        try:
+            text = path.read_bytes()
+        except FileNotFoundError:
             return None
-        return SimulatedStackState.model_validate_json(path.read_text())
+        except OSError as exc:
+            raise CorruptStateError(path, exc.strerror or str(exc)) from None
+        try:
+            return SimulatedStackState.model_validate_json(text)
+        except ValueError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CorruptStateError(path, first) from None
 
     def save(self, state: SimulatedStackState) -> None:
         from provisioner.paths import write_private_file

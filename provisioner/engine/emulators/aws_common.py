@@ -86,3 +86,45 @@ def wait_until(check: Callable[[], bool], *, timeout: float = 30.0, interval: fl
 def iso(value: Any) -> str:
     """A timestamp from boto3 as an ISO 8601 string (and anything else as a string)."""
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
+def proves_ownership(found: dict[str, str] | None, wanted: dict[str, str]) -> bool:
+    """Whether tags read from the cloud carry the deployment id and URN the inputs asked for."""
+    from provisioner.recipe_api import TAG_DEPLOYMENT, TAG_URN
+
+    if not found or not wanted.get(TAG_DEPLOYMENT):
+        return False
+    return found.get(TAG_DEPLOYMENT) == wanted[TAG_DEPLOYMENT] and found.get(TAG_URN) == wanted.get(TAG_URN)
+
+
+def find_ec2_orphan(ctx: EmulationContext, inputs: dict[str, Any]) -> str | None:
+    """An EC2 resource carrying this deployment's id and this resource's URN tag (read back per resource)."""
+    from provisioner.recipe_api import TAG_URN
+
+    wanted = tags_of(inputs)
+    if not wanted.get(TAG_URN):
+        return None
+    ec2 = ctx.aws("ec2")
+    candidates: list[str] = []
+    for page in ec2.get_paginator("describe_tags").paginate(
+        Filters=[{"Name": "key", "Values": [TAG_URN]}, {"Name": "value", "Values": [wanted[TAG_URN]]}]
+    ):
+        candidates.extend(tag["ResourceId"] for tag in page["Tags"])
+    for resource_id in dict.fromkeys(candidates):
+        found: dict[str, str] = {}
+        for page in ec2.get_paginator("describe_tags").paginate(Filters=[{"Name": "resource-id", "Values": [resource_id]}]):
+            found.update({tag["Key"]: tag["Value"] for tag in page["Tags"] if tag["ResourceId"] == resource_id})
+        if proves_ownership(found, wanted):
+            return resource_id
+    return None
+
+
+def find_named_orphan(candidate: str, read_tags: Callable[[str], dict[str, str] | None], inputs: dict[str, Any]) -> str | None:
+    """``candidate`` (the name the create would use) if it exists and its tags prove it is ours."""
+    try:
+        found = read_tags(candidate)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    return candidate if proves_ownership(found, tags_of(inputs)) else None

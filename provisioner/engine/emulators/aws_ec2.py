@@ -9,6 +9,7 @@ from provisioner.engine.emulators.aws_common import (
     account_id,
     ec2_arn,
     error_code,
+    find_ec2_orphan,
     is_not_found,
     sync_ec2_tags,
     tag_specifications,
@@ -58,7 +59,14 @@ def _refuse_while_in_use(ctx: EmulationContext, filter_name: str, resource_id: s
         )
 
 
-class VpcEmulator(Emulator):
+class _TaggedEc2Emulator(Emulator):
+    """An EC2 type that takes tags: a half-made one is found by this deployment's id and its URN tag."""
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        return find_ec2_orphan(ctx, inputs)
+
+
+class VpcEmulator(_TaggedEc2Emulator):
     """aws:ec2/vpc:Vpc. Outputs the VPC's default security group, main route table and network ACL."""
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
@@ -119,7 +127,7 @@ class VpcEmulator(Emulator):
         }
 
 
-class SubnetEmulator(Emulator):
+class SubnetEmulator(_TaggedEc2Emulator):
     """aws:ec2/subnet:Subnet."""
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
@@ -171,7 +179,7 @@ class SubnetEmulator(Emulator):
         }
 
 
-class InternetGatewayEmulator(Emulator):
+class InternetGatewayEmulator(_TaggedEc2Emulator):
     """aws:ec2/internetGateway:InternetGateway: created, then attached to ``vpcId`` when given."""
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
@@ -223,7 +231,7 @@ class InternetGatewayEmulator(Emulator):
         }
 
 
-class EipEmulator(Emulator):
+class EipEmulator(_TaggedEc2Emulator):
     """aws:ec2/eip:Eip: an elastic IP in the VPC domain; its id is the allocation id."""
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
@@ -270,7 +278,7 @@ class EipEmulator(Emulator):
         }
 
 
-class NatGatewayEmulator(Emulator):
+class NatGatewayEmulator(_TaggedEc2Emulator):
     """aws:ec2/natGateway:NatGateway. Deleted NAT gateways linger in moto as 'deleted', as on AWS."""
 
     _GONE = ("deleted", "deleting", "failed")
@@ -354,7 +362,7 @@ def _route_params(route: dict[str, Any], destinations: dict[str, str]) -> dict[s
     return params
 
 
-class RouteTableEmulator(Emulator):
+class RouteTableEmulator(_TaggedEc2Emulator):
     """aws:ec2/routeTable:RouteTable, with any inline ``routes`` created in it."""
 
     _INLINE_DESTINATIONS = {
@@ -538,7 +546,7 @@ def _strip_permission(permission: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-class SecurityGroupEmulator(Emulator):
+class SecurityGroupEmulator(_TaggedEc2Emulator):
     """aws:ec2/securityGroup:SecurityGroup. Like the provider, the default allow-all egress is removed
     and exactly the given ingress/egress rules are applied."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import is_not_found, responds, tag_list, tags_of
+from provisioner.engine.emulators.aws_common import find_named_orphan, is_not_found, responds, tag_list, tag_map, tags_of
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 
@@ -20,6 +20,16 @@ def _ignore_not_found(call: Any, **params: Any) -> None:
 class RepositoryEmulator(Emulator):
     """aws:ecr/repository:Repository; its id is the repository name. A repository holding images
     refuses deletion unless ``forceDelete`` is set, as on AWS."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        ecr = ctx.aws("ecr")
+
+        def read_tags(repository: str) -> dict[str, str]:
+            arn = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryArn"]
+            return tag_map(ecr.list_tags_for_resource(resourceArn=arn)["tags"])
+
+        return find_named_orphan(ctx.physical_name(name, inputs, limit=256), read_tags, inputs)
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         repository = ctx.physical_name(name, inputs, limit=256)

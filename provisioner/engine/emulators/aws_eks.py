@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, is_not_found, iso, tag_specifications, tags_of, wait_until
+from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, iso, tag_specifications, tags_of, wait_until
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 CLUSTER_TAG = "aws:eks:cluster-name"
@@ -31,25 +31,29 @@ def _sync_eks_tags(ctx: EmulationContext, arn: str, old: dict[str, str], new: di
             raise
 
 
-def _give_unique_issuer(cluster_name: str, arn: str, ctx: EmulationContext) -> None:
-    """Give a cluster in this process's moto its own OIDC issuer.
+def cluster_issuer(arn: str, created_at: str, region: str) -> str:
+    """A per-cluster OIDC issuer URL, as EKS gives each cluster (a 32-hex-digit id)."""
+    issuer_id = hashlib.sha256(f"{arn}@{created_at}".encode()).hexdigest()[:32].upper()
+    return f"https://oidc.eks.{region}.amazonaws.com/id/{issuer_id}"
+
+
+def _give_unique_issuer(cluster_name: str, issuer: str, ctx: EmulationContext) -> None:
+    """Set a cluster's own OIDC issuer in this process's moto.
 
     moto draws one issuer per process and hands it to every cluster, so a second cluster's IAM OIDC
-    provider would collide with the first's (EntityAlreadyExists). EKS gives each cluster a unique
-    32-hex-digit issuer id; this sets one in moto's cluster record, so describe_cluster reports it.
-    A moto server in another process cannot be reached this way and keeps its shared issuer."""
+    provider would collide with the first's (EntityAlreadyExists). In-process, this writes the
+    per-cluster issuer into moto's record (moto has no public API for it), so describe_cluster agrees;
+    a moto server in another process cannot be reached, and the emulator reports the synthesized
+    issuer in the cluster's outputs instead (see ``ClusterEmulator._state``)."""
     try:
         from moto.eks.models import eks_backends
     except ImportError:
         return
-    account = arn.split(":")[4]
-    if account not in eks_backends or ctx.region not in eks_backends[account]:
-        return
-    cluster = eks_backends[account][ctx.region].clusters.get(cluster_name)
-    if cluster is None or cluster.arn != arn:
-        return
-    issuer_id = hashlib.sha256(f"{arn}@{cluster.created_at}".encode()).hexdigest()[:32].upper()
-    cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{issuer_id}"}}
+    for regions in eks_backends.values():
+        backend = regions.get(ctx.region) if hasattr(regions, "get") else None
+        cluster = backend.clusters.get(cluster_name) if backend is not None else None
+        if cluster is not None:
+            cluster.identity = {"oidc": {"issuer": issuer}}
 
 
 class ClusterEmulator(Emulator):
@@ -58,6 +62,13 @@ class ClusterEmulator(Emulator):
     moto creates no cluster security group, so the emulator creates one in the cluster's VPC, as EKS
     does (tagged ``aws:eks:cluster-name``), reports it as ``vpcConfig.clusterSecurityGroupId`` and
     deletes it with the cluster."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        eks = ctx.aws("eks")
+        return find_named_orphan(
+            ctx.physical_name(name, inputs, limit=100), lambda cluster: eks.describe_cluster(name=cluster)["cluster"].get("tags") or {}, inputs
+        )
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         cluster_name = ctx.physical_name(name, inputs, limit=100)
@@ -84,7 +95,7 @@ class ClusterEmulator(Emulator):
         if tags_of(inputs):
             params["tags"] = tags_of(inputs)
         created = ctx.aws("eks").create_cluster(**params)["cluster"]
-        _give_unique_issuer(cluster_name, created["arn"], ctx)
+        _give_unique_issuer(cluster_name, cluster_issuer(created["arn"], iso(created.get("createdAt")), ctx.region), ctx)
         self._ensure_cluster_security_group(cluster_name, list(vpc_config.get("subnetIds") or []), inputs, ctx)
         wait_until(lambda: self._describe(cluster_name, ctx).get("status") == "ACTIVE", what=f"EKS cluster {cluster_name}")
         return cluster_name, self._state(cluster_name, inputs, ctx)
@@ -231,7 +242,7 @@ class ClusterEmulator(Emulator):
             "roleArn": cluster["roleArn"],
             "createdAt": iso(cluster.get("createdAt")),
             "certificateAuthority": {"data": (cluster.get("certificateAuthority") or {}).get("data", "")},
-            "identities": [{"oidcs": [{"issuer": cluster["identity"]["oidc"]["issuer"]}]}],
+            "identities": [{"oidcs": [{"issuer": cluster_issuer(cluster["arn"], iso(cluster.get("createdAt")), ctx.region)}]}],
             "vpcConfig": vpc_config,
             "kubernetesNetworkConfig": {
                 "serviceIpv4Cidr": network.get("serviceIpv4Cidr", ""),
@@ -247,6 +258,18 @@ class ClusterEmulator(Emulator):
 class NodeGroupEmulator(Emulator):
     """aws:eks/nodeGroup:NodeGroup; its id is ``<cluster>:<node group>``. Without a ``version`` it takes
     the cluster's, as EKS does."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        eks = ctx.aws("eks")
+        cluster_name = str(inputs["clusterName"])
+        group_name = ctx.physical_name(name, inputs, key="nodeGroupName", limit=63)
+        found = find_named_orphan(
+            group_name,
+            lambda group: eks.describe_nodegroup(clusterName=cluster_name, nodegroupName=group)["nodegroup"].get("tags") or {},
+            inputs,
+        )
+        return f"{cluster_name}:{found}" if found else None
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         eks = ctx.aws("eks")

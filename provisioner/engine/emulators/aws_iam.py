@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, is_not_found, iso, responds, tag_list, tags_of
+from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, iso, responds, tag_list, tag_map, tags_of
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -73,6 +73,13 @@ def attach_role_policy(role: str, policy_arn: str, ctx: EmulationContext) -> Non
 
 class RoleEmulator(Emulator):
     """aws:iam/role:Role. Its id is the role name; inline and managed policies given inline are applied too."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        iam = ctx.aws("iam")
+        return find_named_orphan(
+            ctx.physical_name(name, inputs, limit=64), lambda role: tag_map(iam.list_role_tags(RoleName=role)["Tags"]), inputs
+        )
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         role_name = ctx.physical_name(name, inputs, limit=64)
@@ -212,6 +219,15 @@ class RolePolicyAttachmentEmulator(Emulator):
 
 class OpenIdConnectProviderEmulator(Emulator):
     """aws:iam/openIdConnectProvider:OpenIdConnectProvider; its id is its ARN."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        iam = ctx.aws("iam")
+        for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            arn = provider["Arn"]
+            if find_named_orphan(arn, lambda a: tag_map(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=a)["Tags"]), inputs):
+                return str(arn)
+        return None
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {"Url": inputs["url"], "ClientIDList": list(inputs.get("clientIdLists") or [])}

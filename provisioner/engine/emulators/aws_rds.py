@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import is_not_found, tag_list, tags_of, wait_until
+from provisioner.engine.emulators.aws_common import find_named_orphan, is_not_found, tag_list, tag_map, tags_of, wait_until
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 SECRET_INPUTS = ("password", "passwordWo")
@@ -73,6 +73,16 @@ def _sync_rds_tags(ctx: EmulationContext, arn: str, old: dict[str, str], new: di
 class SubnetGroupEmulator(Emulator):
     """aws:rds/subnetGroup:SubnetGroup; its id is the group name."""
 
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        rds = ctx.aws("rds")
+
+        def read_tags(group: str) -> dict[str, str]:
+            arn = rds.describe_db_subnet_groups(DBSubnetGroupName=group)["DBSubnetGroups"][0]["DBSubnetGroupArn"]
+            return tag_map(rds.list_tags_for_resource(ResourceName=arn)["TagList"])
+
+        return find_named_orphan(_rds_name(name, inputs, "name", ctx, 255), read_tags, inputs)
+
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         group_name = _rds_name(name, inputs, "name", ctx, 255)
         params: dict[str, Any] = {
@@ -139,6 +149,15 @@ class SubnetGroupEmulator(Emulator):
 class InstanceEmulator(Emulator):
     """aws:rds/instance:Instance; its id is the DB identifier. Deleting honours deletion protection and
     the final snapshot settings, as on AWS."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        rds = ctx.aws("rds")
+
+        def read_tags(identifier: str) -> dict[str, str]:
+            return tag_map(rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0].get("TagList"))
+
+        return find_named_orphan(_rds_name(name, inputs, "identifier", ctx, 63), read_tags, inputs)
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         identifier = _rds_name(name, inputs, "identifier", ctx, 63)

@@ -6,12 +6,24 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, is_not_found
+from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, tag_map
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 
 class S3BucketEmulator(Emulator):
     """aws:s3/bucket:Bucket. A non-empty bucket without force_destroy refuses deletion, as on AWS."""
+
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        def read_tags(bucket: str) -> dict[str, str]:
+            try:
+                return tag_map(ctx.aws("s3").get_bucket_tagging(Bucket=bucket)["TagSet"])
+            except Exception as exc:
+                if error_code(exc) == "NoSuchTagSet":
+                    return {}
+                raise
+
+        return find_named_orphan(ctx.physical_name(name, inputs, key="bucket"), read_tags, inputs)
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
         bucket = ctx.physical_name(name, inputs, key="bucket")

@@ -18,6 +18,8 @@ class EmulationContext:
     region: str
     # The GCP project id for resources with no ``project`` input (``project`` above is the Pulumi project).
     project_id: str = "provisioner-simulated"
+    # The deployment's id: auto-names derive from it, so two deployments of one stack name never collide.
+    deployment_id: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def aws(self, service: str) -> Any:
@@ -30,7 +32,8 @@ class EmulationContext:
 
     def suffix(self, name: str, length: int = 7) -> str:
         """A deterministic stand-in for Pulumi's random auto-name suffix."""
-        digest = hashlib.sha256(f"{self.project}/{self.stack}/{name}".encode()).hexdigest()
+        seed = f"{self.deployment_id}/" if self.deployment_id else ""
+        digest = hashlib.sha256(f"{seed}{self.project}/{self.stack}/{name}".encode()).hexdigest()
         return digest[:length]
 
     def physical_name(self, name: str, inputs: dict[str, Any], key: str = "name", limit: int = 63) -> str:
@@ -66,6 +69,14 @@ class Emulator:
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         """Delete the resource; a resource already gone is not an error."""
+        return None
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        """The id of a resource an interrupted create made but never recorded, proven ours by tags read here.
+
+        None when there is none, or when the type takes no tags (nothing could prove ownership; a
+        rerun's create of such a type is idempotent or fails loudly).
+        """
         return None
 
 
