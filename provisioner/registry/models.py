@@ -170,3 +170,18 @@ class SecretDetail(_Model):
     owner: str | None
     labels: dict[str, str]
     values: dict[str, str]
+
+
+class LockInfo(BaseModel):
+    """Who holds a stack's lock, and since when."""
+
+    name: str
+    operation: str
+    user: str
+    host: str
+    pid: int
+    token: str
+    since: datetime
+
+    def describe(self) -> str:
+        return f"{self.operation} by {self.user} on {self.host}, pid {self.pid}, since {self.since:%Y-%m-%d %H:%M:%S} UTC"

@@ -7,13 +7,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from provisioner.registry.locks import StackLocks
 
 from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError, PermissionDeniedError, ProvisionerError
 from provisioner.registry.access import AuditEntry, Role, UserInfo, current_user
 from provisioner.recipe_api import (
+    LABEL_DEPLOYMENT,
     LABEL_ENV,
     LABEL_MANAGED_BY,
     LABEL_RECIPE,
@@ -79,10 +83,22 @@ class Registry:
         self._active_file = active_file
         self.user = user or current_user()
         self._backends: dict[str, SecretBackend] = {backend.name: backend}
-        with self.store.transaction() as tx:
-            if not tx.users():  # the first user of a new registry is its admin
-                tx.save_user(self.user, Role.ADMIN.value)
-                tx.add_audit(user=self.user, action="user.bootstrap", target=self.user, result="ok", detail="first user: admin")
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.store.transaction() as tx:
+                if not tx.users():  # the first user of a new registry is its admin
+                    tx.save_user(self.user, Role.ADMIN.value)
+                    tx.add_audit(user=self.user, action="user.bootstrap", target=self.user, result="ok", detail="first user: admin")
+        except IntegrityError:
+            pass  # another process bootstrapped the same new registry at the same moment
+
+    @property
+    def locks(self) -> StackLocks:
+        """Per-stack operation locks."""
+        from provisioner.registry.locks import StackLocks
+
+        return StackLocks(self.store, self.user)
 
     @classmethod
     def open(cls) -> Registry:
@@ -629,7 +645,9 @@ class Registry:
         self.get_stack(name)
         with self.audited("stack.set-active", name):
             self.require_stack_access(name, "using the stack")
-        self._active_file.write_text(name + "\n")
+        from provisioner.paths import write_private_file
+
+        write_private_file(self._active_file, (name + "\n").encode())
 
     # ----- deployments ---------------------------------------------------------------------
 
@@ -646,6 +664,8 @@ class Registry:
             LABEL_RECIPE: context.recipe,
             LABEL_MANAGED_BY: MANAGED_BY,
         }
+        if context.deployment_id:
+            labels[LABEL_DEPLOYMENT] = context.deployment_id
         with self.audited("deployment.register", context.stack_name):
             self.require_stack_access(context.stack_name, "registering the deployment")
             return self._apply_deployment(plan, context, labels)
@@ -717,6 +737,14 @@ class Registry:
                 components=[c.name for c in tx.list_components() if _managed_by(c.labels, stack_name)],
                 connectors=[c.name for c in tx.list_connectors() if _managed_by(c.labels, stack_name)],
             )
+
+    def deployment_id(self, stack_name: str) -> str | None:
+        """The deployment id deploy-stack registered for ``stack_name``, if any."""
+        with self.store.transaction() as tx:
+            stack = tx.get_stack(stack_name)
+            if stack is None or not _managed_by(stack.labels, stack_name):
+                return None
+            return stack.labels.get(LABEL_DEPLOYMENT)
 
     def unregister_deployment(self, stack_name: str) -> DeploymentRecord:
         """Remove, in one transaction, everything deploy-stack registered for ``stack_name``."""

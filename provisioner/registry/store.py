@@ -18,6 +18,7 @@ from provisioner.registry.models import (
     ComponentType,
     Connector,
     ConnectorSpec,
+    LockInfo,
     SecretInfo,
     Stack,
     StackSpec,
@@ -119,6 +120,19 @@ class _AuditRow(_Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class _LockRow(_Base):
+    """One operation per stack: the row exists while a deploy, destroy or registration runs."""
+
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str] = mapped_column(String(128))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column()
+    token: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(default=_now)
+
+
 class _SettingRow(_Base):
     __tablename__ = "settings"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +177,10 @@ def _stack(row: _StackRow) -> Stack:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _lock(row: _LockRow) -> LockInfo:
+    return LockInfo(name=row.name, operation=row.operation, user=row.user, host=row.host, pid=row.pid, token=row.token, since=row.since)
 
 
 def _secret(row: _SecretRow) -> SecretInfo:
@@ -365,17 +383,73 @@ class Transaction:
         self._session.add(row)
         self._session.flush()
 
+    # locks
+    def lock_holder(self, name: str) -> LockInfo | None:
+        row = self._session.get(_LockRow, name)
+        return _lock(row) if row else None
+
+    def insert_lock(self, lock: LockInfo) -> bool:
+        """Take the lock; False (and nothing written) when someone holds it."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self._session.begin_nested():
+                self._session.add(
+                    _LockRow(name=lock.name, operation=lock.operation, user=lock.user, host=lock.host, pid=lock.pid,
+                             token=lock.token, since=lock.since)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def delete_lock(self, name: str, token: str | None = None) -> bool:
+        """Remove the lock (only if it still has ``token``, when given); whether a row was removed."""
+        row = self._session.get(_LockRow, name)
+        if row is None or (token is not None and row.token != token):
+            return False
+        self._session.delete(row)
+        self._session.flush()
+        return True
+
     def secrets_owned_by(self, owner: str) -> list[str]:
         query = select(_SecretRow.name).where(_SecretRow.owner == owner).order_by(_SecretRow.name)
         return list(self._session.scalars(query))
 
 
-def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, and every transaction BEGIN IMMEDIATE: concurrent writers then queue on the
+    busy timeout instead of failing with 'database is locked' when a read turns into a write."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the begin hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_schema(engine: Engine) -> None:
+    """Create the tables once, even when several processes open a new registry at the same moment."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(742081)"))  # serialises concurrent creators
+            _Base.metadata.create_all(connection)
+        return
+    for attempt in range(10):
+        try:
+            with engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite: one creator at a time
+                _Base.metadata.create_all(connection)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
+                raise
 
 
 class Store:
@@ -384,10 +458,11 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         # No pool: each CLI run is short, and idle pooled connections would pile up on a shared server.
-        self._engine = create_engine(url, poolclass=NullPool)
-        if self._engine.dialect.name == "sqlite":
-            _enable_sqlite_foreign_keys(self._engine)
-        _Base.metadata.create_all(self._engine)
+        sqlite = url.startswith("sqlite")
+        self._engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60} if sqlite else {})
+        if sqlite:
+            _configure_sqlite(self._engine)
+        _create_schema(self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
