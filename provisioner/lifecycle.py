@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
 from provisioner.costs import CostEstimate, estimate
-from provisioner.engine.base import Engine, EngineResult, OutputValue, ProgressSink, ResourceRecord
+from provisioner.engine.base import Engine, EngineResult, OutputValue, Ownership, ProgressSink, ResourceRecord
 from provisioner.errors import ConflictError, InputError, OperationFailedError, ProvisionerError
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs
 from provisioner.registry.service import DeploymentRecord, Registry
@@ -58,17 +58,6 @@ def masked_outputs(outputs: dict[str, OutputValue], show_secrets: bool) -> dict[
     return {k: OutputValue(value=MASK, secret=True) if v.secret else v for k, v in outputs.items()}
 
 
-def _refuse_env_crossing(registry: Registry, request: DeployRequest) -> None:
-    """A registered stack of another env is never overwritten (e.g. --env staging --name aws-prod)."""
-    for stack in registry.list_stacks():
-        if stack.name == request.stack_name:
-            env = stack.labels.get(LABEL_ENV)
-            if env is not None and env != request.env:
-                raise ConflictError(
-                    f"stack {request.stack_name!r} belongs to env {env!r}, not {request.env!r}: refusing to deploy into it"
-                )
-
-
 def deploy(
     recipe: Recipe,
     request: DeployRequest,
@@ -87,7 +76,8 @@ def deploy(
         return _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
     with registry.audited("deploy", request.stack_name):
         registry.require_stack_access(request.stack_name, "deploying")
-        return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
+        with registry.locks.hold(request.stack_name, "deploy"):
+            return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
 
 
 def _deploy(
@@ -101,9 +91,8 @@ def _deploy(
     preview: bool,
     show_secrets: bool,
 ) -> DeployOutcome:
-    _refuse_env_crossing(registry, request)
+    refuse_env_crossing(recipe, request, engine, registry, "deploy")
     result: EngineResult = engine.up(request, recipe, args, preview=preview, sink=sink)
-    context = request.context(simulated=engine.simulated)
     outcome = DeployOutcome(
         stack=request.stack_name,
         recipe=request.recipe,
@@ -121,6 +110,7 @@ def _deploy(
         outcome.cost_estimate = estimate(result.resources)
         return outcome
     outputs: dict[str, Any] = result.plain_outputs()
+    context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)
     try:
         plan = recipe.registration(outputs, context)
         outcome.registered = registry.apply_deployment(plan, context)
@@ -131,6 +121,39 @@ def _deploy(
         ) from exc
     outcome.summary = [*plan.notes, *recipe.summary(outputs, context)]
     return outcome
+
+
+def refuse_env_crossing(
+    recipe: Recipe,
+    request: DeployRequest,
+    engine: Engine,
+    registry: Registry,
+    action: str,
+    adopt: str | None = None,
+    ownership: Ownership | None = None,
+) -> None:
+    """Refuse to deploy or destroy a stack as another env than the one its state, registry entry or tags say.
+
+    Raises:
+        ConflictError: ``--env dev --name aws-prod`` and the like; nothing has been touched.
+    """
+    claims: list[tuple[str, str]] = []
+    ownership = ownership if ownership is not None else engine.ownership(request)
+    if ownership is not None and ownership.env:
+        claims.append(("its state", ownership.env))
+    for stack in registry.list_stacks():
+        if stack.name == request.stack_name and stack.labels.get(LABEL_ENV):
+            claims.append(("the registry", stack.labels[LABEL_ENV]))
+    if adopt is not None:
+        from provisioner.teardown.flow import adoption_candidates
+
+        claims.extend(("its tags", item.env) for item in adoption_candidates(recipe, request, engine, adopt) if item.env)
+    for source, env in claims:
+        if env != request.env:
+            raise ConflictError(
+                f"{source} says stack {request.stack_name!r} is env {env!r}, not {request.env!r}: refusing to {action} it "
+                f"(use --env {env}{' and type the stack name, or --yes' if env == 'prod' else ''})"
+            )
 
 
 def destroy(
@@ -144,6 +167,7 @@ def destroy(
     keep_data: bool = False,
     limits: TeardownLimits | None = None,
     say: Callable[[str], None] | None = None,
+    adopt: str | None = None,
 ) -> DestroyOutcome:
     """Tear the stack down, then unregister it if the cloud side is clean (or kept on purpose).
 
@@ -158,14 +182,19 @@ def destroy(
         remove_data = False
     with registry.audited("destroy", request.stack_name):
         registry.require_stack_access(request.stack_name, "destroying")
-        registered = registry.deployment(request.stack_name)
-        is_registered = bool(registered.stack or registered.components or registered.connectors)
-        report = teardown(recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, registered=is_registered)
-    outcome = DestroyOutcome(report=report)
-    if report.nothing_to_destroy or not report.clean:
-        return outcome
-    outcome.unregistered = registry.unregister_deployment(request.stack_name)
-    if not report.kept_resources:
-        engine.remove_stack(request)
-        outcome.stack_removed = True
+        with registry.locks.hold(request.stack_name, "destroy"):
+            ownership = engine.ownership(request)
+            refuse_env_crossing(recipe, request, engine, registry, "destroy", adopt, ownership)
+            report = teardown(
+                recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, adopt=adopt,
+                registry_deployment_id=registry.deployment_id(request.stack_name), ownership=ownership,
+            )
+            outcome = DestroyOutcome(report=report)
+            if report.nothing_to_destroy or not report.clean:
+                return outcome
+            if not report.adopted or registry.deployment_id(request.stack_name) == adopt:
+                outcome.unregistered = registry.unregister_deployment(request.stack_name)
+            if not report.kept_resources and not report.adopted:
+                engine.remove_stack(request)
+                outcome.stack_removed = True
     return outcome

@@ -9,7 +9,7 @@ from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
 
 def print_deploy_summary(outcome: DeployOutcome) -> None:
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     where = f"recipe {outcome.recipe}, env {outcome.env}" + (f", region {outcome.region}" if outcome.region else "")
     if outcome.simulated:
         console.print(f"[bold yellow]Simulated[/] with {outcome.emulator}; no real cloud was touched.")
@@ -39,14 +39,17 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
         console.print(line, markup=False)
 
 
-def print_destroy_summary(outcome: DestroyOutcome) -> None:
+def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
+    """Print the teardown report; ``command`` is the destroy-stack command that ran (for the next steps)."""
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     report = outcome.report
     if report.nothing_to_destroy:
-        console.print(f"Nothing to destroy: {report.stack} has no resources, no registry entries and no tagged leftovers.")
+        _print_nothing_here(console, report, command)
         return
+    if report.adopted:
+        console.print(f"Adopted deployment {report.deployment_id} of {report.stack}.", markup=False)
     for attempt in report.attempts:
         status = "ok" if attempt.ok else f"failed: {attempt.error}"
         swept = f" (then swept {attempt.swept} leftover(s))" if attempt.swept else ""
@@ -67,13 +70,17 @@ def print_destroy_summary(outcome: DestroyOutcome) -> None:
         "found by their tags."
     )
     kept = [(r.type, r.message or r.name, "kept on purpose (data)") for r in report.kept_resources]
-    kept += [(item.kind, item.id, f"kept on purpose (data), ~${item.monthly_cost or 0:.2f}/month") for item in report.kept_leftovers]
+    kept_ids = {r.message for r in report.kept_resources}
+    kept += [
+        (item.kind, item.id, f"kept on purpose (data), ~${item.monthly_cost or 0:.2f}/month")
+        for item in report.kept_leftovers if item.id not in kept_ids
+    ]
     if kept:
         table = Table("type", "id", "why", title="Kept", title_justify="left")
         for row in kept:
             table.add_row(*row)
         console.print(table)
-        console.print("Delete them with: destroy-stack ... --delete-data", markup=False)
+        console.print(f"Delete them with: {command} --delete-data", markup=False)
     if report.remaining:
         table = Table("type", "id", "region", "est. USD/month", "problem", title="Still there", title_justify="left")
         for item in report.remaining:
@@ -109,7 +116,7 @@ def print_cost(console: Console, cost: "CostEstimate") -> None:
 def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     envs = list(outcomes)
     table = Table("", *envs, title="Environments compared", title_justify="left")
     table.add_row("resources", *(str(len(outcomes[e].resources)) for e in envs))
@@ -120,3 +127,23 @@ def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
             table.add_row(kind, *(str(c) for c in counts))
     table.add_row("USD/month", *(f"{outcomes[e].cost_estimate.total_monthly_usd:,.2f}" if outcomes[e].cost_estimate else "-" for e in envs))
     console.print(table)
+
+
+def _print_nothing_here(console: Console, report: "TeardownReport", command: str) -> None:
+    """No state here: say what carries the stack's tags elsewhere, and how to adopt it; nothing was deleted."""
+    console.print(f"Nothing to destroy here: this home has no state for {report.stack}, so nothing was deleted.", markup=False)
+    by_deployment: dict[str, list[Leftover]] = {}
+    for item in report.found_elsewhere:
+        by_deployment.setdefault(item.deployment or "(no deployment id)", []).append(item)
+    for deployment, items in sorted(by_deployment.items()):
+        envs = ", ".join(sorted({item.env for item in items if item.env})) or "unknown"
+        known = " (the registry knows this deployment)" if deployment == report.registry_deployment_id else ""
+        console.print(
+            f"{len(items)} resource(s) carry the stack's tag with deployment id {deployment}, env {envs}{known}.", markup=False
+        )
+    if report.registry_deployment_id and report.registry_deployment_id not in by_deployment:
+        console.print(f"The registry lists {report.stack} as deployment {report.registry_deployment_id}.", markup=False)
+    if by_deployment:
+        console.print(
+            f"If one of them is yours and its state is lost, take it over with: {command} --adopt DEPLOYMENT_ID", markup=False
+        )

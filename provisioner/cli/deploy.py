@@ -1,6 +1,6 @@
 """`deploy-stack` and `destroy-stack`."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -78,8 +78,11 @@ def deploy_stack(
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
     verb = "Previewing" if plan else "Deploying"
-    with _sink(output, f"{verb} {request.stack_name}") as sink:
-        outcome = deploy(recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets)
+    try:
+        with _sink(output, f"{verb} {request.stack_name}") as sink:
+            outcome = deploy(recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets)
+    except KeyboardInterrupt:
+        _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
     if output is OutputFormat.json:
         print_json(outcome)
         return
@@ -105,6 +108,13 @@ def destroy_stack(
         bool, typer.Option("--delete-data", help="Also delete buckets, databases and snapshots (kept by default in prod).")
     ] = False,
     keep_data: Annotated[bool, typer.Option("--keep-data", help="Keep buckets and databases, in any env.")] = False,
+    adopt: Annotated[
+        Optional[str],
+        typer.Option(
+            "--adopt", metavar="DEPLOYMENT_ID",
+            help="Take over an orphaned deployment (its state is lost): delete only resources tagged with this id.",
+        ),
+    ] = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Destroy an environment's resources, sweep what is left, and unregister it.
@@ -117,30 +127,44 @@ def destroy_stack(
 
     if delete_data and keep_data:
         raise InputError("--delete-data and --keep-data contradict each other: choose one")
+    from provisioner.lifecycle import refuse_env_crossing
+    from provisioner.ownership import is_deployment_id
+
+    if adopt is not None and not is_deployment_id(adopt):
+        raise InputError(f"--adopt takes a deployment id (26 lowercase letters and digits), not {adopt!r}")
     recipe_obj, request, _args = resolve(
         recipe, env, config_file=config_file, sets=None, region=region, name=name, backend=backend, context=context
     )
     engine = make_engine(simulate, request.backend)
     engine.check_available()
     registry = open_registry()
-    if not yes:
+    command = _command("destroy-stack", recipe, request, simulate, backend)
+    refuse_env_crossing(recipe_obj, request, engine, registry, "destroy", adopt)
+    if adopt is not None:
+        _show_adoption(recipe_obj, request, engine, adopt, output)
+    has_state = engine.ownership(request) is not None
+    if not yes and (has_state or adopt is not None):
         if request.env == "prod":
             _confirm_prod(request.stack_name, "destroys PRODUCTION")
-        elif not typer.confirm(f"Destroy {request.stack_name} and unregister it?", default=False):
+        elif not typer.confirm(f"Destroy {request.stack_name} and unregister it?", default=False, err=True):
             raise InputError("not confirmed: nothing was destroyed")
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
-    with _sink(output, f"Destroying {request.stack_name}") as sink:
-        say = sink.note if output is OutputFormat.table else None
-        outcome = destroy(
-            recipe_obj, request, engine, registry, sink, delete_data=True if delete_data else None, keep_data=keep_data, say=say
-        )
+    try:
+        with _sink(output, f"Destroying {request.stack_name}") as sink:
+            say = sink.note if output is OutputFormat.table else None
+            outcome = destroy(
+                recipe_obj, request, engine, registry, sink, delete_data=True if delete_data else None, keep_data=keep_data,
+                say=say, adopt=adopt,
+            )
+    except KeyboardInterrupt:
+        _interrupted(engine, request, "destroy", command)
     if output is OutputFormat.json:
         print_json({**outcome.model_dump(mode="json"), "clean": outcome.report.clean})
     else:
         from provisioner.cli._summary import print_destroy_summary
 
-        print_destroy_summary(outcome)
+        print_destroy_summary(outcome, command)
     if not outcome.report.clean:
         from provisioner.errors import OperationFailedError
 
@@ -181,11 +205,57 @@ def _compare_envs(
     print_env_comparison(outcomes)
 
 
+def _command(program: str, recipe: str, request: Any, simulate: bool, backend: Any) -> str:
+    """The command line that reruns this operation (for the next-step hints)."""
+    parts = [program, recipe, "--env", request.env]
+    if request.stack_name != f"{recipe}-{request.env}":
+        parts += ["--name", request.stack_name]
+    if request.region:
+        parts += ["--region", request.region]
+    if backend:
+        parts += ["--backend", backend]
+    if simulate:
+        parts.append("--simulate")
+    return " ".join(parts)
+
+
+def _interrupted(engine: Any, request: Any, operation: str, command: str) -> NoReturn:
+    """Ctrl-C: the progress display has stopped; say what exists and what to run next, then exit 130."""
+    import sys
+
+    ownership = engine.ownership(request)
+    made = len(ownership.resources) if ownership else 0
+    pending = ownership.pending if ownership else 0
+    print(
+        f"interrupted: {request.stack_name} has {made} resource(s) in its state"
+        + (f" and {pending} operation(s) whose result was not recorded" if pending else ""),
+        file=sys.stderr,
+    )
+    destroy_command = command.replace("deploy-stack", "destroy-stack", 1)
+    if operation == "deploy":
+        print(f"next: rerun `{command}` to finish, or `{destroy_command}` to remove what exists", file=sys.stderr)
+    else:
+        print(f"next: rerun `{destroy_command}` to finish removing it", file=sys.stderr)
+    raise typer.Exit(130)
+
+
+def _show_adoption(recipe: Any, request: Any, engine: Any, deployment_id: str, output: OutputFormat) -> None:
+    """List what --adopt would delete, before asking."""
+    from provisioner.teardown.flow import adoption_candidates
+
+    candidates = adoption_candidates(recipe, request, engine, deployment_id)
+    if output is OutputFormat.json:
+        return
+    info(f"Deployment {deployment_id} of {request.stack_name}: {len(candidates)} resource(s) would be deleted:")
+    for item in candidates:
+        info(f"  {item.kind} {item.id}" + (" (data)" if item.data else ""))
+
+
 def _confirm_prod(stack_name: str, what: str) -> None:
     """Prod needs the stack name typed (or --yes); anything else stops before anything happens."""
     from provisioner.errors import InputError
 
-    typed = typer.prompt(f"This {what}. Type the stack name ({stack_name}) to go on", default="", show_default=False)
+    typed = typer.prompt(f"This {what}. Type the stack name ({stack_name}) to go on", default="", show_default=False, err=True)
     if typed.strip() != stack_name:
         raise InputError(f"the typed name does not match {stack_name!r}: nothing was done (or pass --yes)")
 

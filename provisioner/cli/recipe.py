@@ -59,15 +59,24 @@ def unlock(
     name: NameOption = None,
     backend: BackendOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also clear a registry lock whose holder may be alive (another host).")
+    ] = False,
 ) -> None:
-    """Remove a stale Pulumi lock left by a run that died (file:// backends)."""
+    """Remove a stale lock left by a run that died: the registry's stack lock, and Pulumi's (file:// backends)."""
+    from provisioner.cli._context import open_registry
     from provisioner.engine.pulumi import default_backend_url, lock_files
     from provisioner.errors import InputError
 
     _recipe, request, _args = resolve(recipe, env, config_file=None, sets=None, region=None, name=name, backend=backend)
-    files = lock_files(request.backend or default_backend_url(), request.recipe, request.pulumi_stack)
+    cleared = open_registry().locks.clear(request.stack_name, force=force)
+    if cleared is not None:
+        info(f"Cleared the registry lock of {request.stack_name} ({cleared.describe()}).")
+    backend_url = request.backend or default_backend_url()
+    files = lock_files(backend_url, request.recipe, request.pulumi_stack) if backend_url.startswith("file://") else []
     if not files:
-        info(f"{request.stack_name} is not locked.")
+        if cleared is None:
+            info(f"{request.stack_name} is not locked.")
         return
     if not yes and not typer.confirm(f"Remove {len(files)} lock(s) of {request.stack_name}? Only if no run is active.", default=False):
         raise InputError("not confirmed: the lock was kept")

@@ -1,39 +1,50 @@
-"""Find and delete what is left of a stack on AWS, by its tags: ``provisioner:stack`` and the
-``kubernetes.io/cluster/<name>`` tags Kubernetes puts on the load balancers, volumes and ENIs it creates.
+"""Find and delete what is left of one deployment on AWS.
 
-Every call has short timeouts and few retries, and every loop is bounded by rounds and a deadline.
+Ownership is proven, never assumed: a resource is swept only when the sweep has read its tags
+itself and they carry this deployment's id, or, for what Kubernetes made (load balancers,
+volumes, ENIs, security groups), when it is tagged for a cluster our state holds and sits in
+that cluster's VPC (volumes: in the cluster's availability zones). A server-side tag filter is
+never trusted: moto, for one, ignores some. Every list call goes through a boto3 paginator where
+one exists; a resource whose tags cannot be read is reported as unreadable, never skipped.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from provisioner.pricing import aws_monthly_cost
+from provisioner.recipe_api import TAG_DEPLOYMENT, TAG_ENV, TAG_STACK
 
-STACK_TAG = "provisioner:stack"
 # Deletion order: what holds other things goes first.
 ORDER = {
     "eks-nodegroup": 0, "eks-cluster": 1, "load-balancer": 2, "classic-load-balancer": 2,
     "ec2-instance": 3, "rds-instance": 3, "nat-gateway": 4, "network-interface": 5, "ebs-volume": 5,
     "elastic-ip": 6, "rds-snapshot": 6, "rds-subnet-group": 7, "security-group": 8, "subnet": 9,
     "route-table": 9, "internet-gateway": 10, "vpc": 11, "ecr-repository": 12, "s3-bucket": 12,
-    "iam-role": 13, "oidc-provider": 13, "unknown": 99,
+    "iam-role": 13, "oidc-provider": 13, "unknown": 99, "unreadable": 99,
 }
 DATA_KINDS = frozenset({"s3-bucket", "rds-instance", "rds-snapshot"})
+# Kinds the sweep reports but never deletes: no deleter, or tags it could not read.
+REPORT_ONLY_KINDS = frozenset({"unknown", "unreadable"})
+CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
 
 
 class Leftover(BaseModel):
-    """One cloud resource that still carries the stack's tags."""
+    """One cloud resource the sweep found, with the ownership tags it read on it."""
 
     kind: str
     id: str
     region: str
     monthly_cost: float | None = Field(None, description="USD per month; None when unknown")
     detail: str = ""
+    deployment: str | None = Field(None, description="The deployment id the resource is tagged with")
+    env: str | None = None
+    stack: str | None = None
 
     @property
     def data(self) -> bool:
@@ -54,22 +65,63 @@ class SweepResult(BaseModel):
     timed_out: bool = False
 
 
+@dataclass(frozen=True)
+class SweepScope:
+    """What a sweep may touch: one deployment's id, and the clusters and VPCs its state holds."""
+
+    stack: str
+    deployment_id: str
+    clusters: tuple[str, ...] = ()
+    vpc_ids: tuple[str, ...] = ()
+    # The availability zones of our clusters (where the volumes their CSI driver makes live).
+    zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Tags:
+    """The tags read on one resource, with where it sits."""
+
+    tags: dict[str, str]
+    vpc_id: str | None = None
+    zone: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 def _code(exc: Exception) -> str:
     return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
 
 
 def _gone(exc: Exception) -> bool:
     code = _code(exc)
-    return code.endswith(("NotFound", "NotFoundFault", ".NotFound")) or code in ("NoSuchBucket", "NoSuchEntity", "DBInstanceNotFound")
+    return "NotFound" in code or code in ("NoSuchBucket", "NoSuchEntity")
+
+
+def _tag_dict(tags: Any) -> dict[str, str]:
+    if isinstance(tags, list):
+        return {str(t.get("Key", t.get("key"))): str(t.get("Value", t.get("value", ""))) for t in tags}
+    return {str(k): str(v) for k, v in (tags or {}).items()}
 
 
 class AwsSweeper:
-    """Finds and deletes the resources tagged for one stack in one region."""
+    """Finds and deletes the resources of one deployment in one region, or only surveys a stack's tags."""
 
-    def __init__(self, stack: str, region: str, cluster_name: str | None = None, *, call_timeout_s: float = 20) -> None:
-        self.stack = stack
+    def __init__(
+        self,
+        scope: SweepScope | None,
+        region: str,
+        *,
+        survey_stack: str | None = None,
+        call_timeout_s: float = 20,
+        page_size: int | None = None,
+    ) -> None:
+        """``scope`` says what may be deleted; with ``scope=None`` and ``survey_stack``, the sweeper only
+        reports what carries that stack's tag (it never deletes in that mode)."""
+        if scope is None and survey_stack is None:
+            raise ValueError("a sweeper needs a scope, or a stack to survey")
+        self.scope = scope
+        self.survey_stack = survey_stack
         self.region = region
-        self.cluster_tag = f"kubernetes.io/cluster/{cluster_name or stack}"
+        self.page_size = page_size
         self._clients: dict[str, Any] = {}
         self._call_timeout_s = call_timeout_s
         self._gone_ids: set[str] = set()
@@ -85,17 +137,63 @@ class AwsSweeper:
             self._clients[service] = boto3.client(service, region_name=self.region, config=config)
         return self._clients[service]
 
-    def _ours(self, tags: Any) -> bool:
-        pairs = {t.get("Key"): t.get("Value") for t in tags or []} if isinstance(tags, list) else dict(tags or {})
-        return pairs.get(STACK_TAG) == self.stack or self.cluster_tag in pairs
+    def _pages(self, service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a list call (a single call where boto3 has no paginator for it)."""
+        client = self._client(service)
+        if client.can_paginate(operation):
+            config = {"PageSize": self.page_size} if self.page_size else {}
+            yield from client.get_paginator(operation).paginate(**params, PaginationConfig=config)
+        else:
+            yield getattr(client, operation)(**params)
 
-    def _leftover(self, kind: str, resource_id: str, detail: str = "", **price: Any) -> Leftover:
-        return Leftover(kind=kind, id=resource_id, region=self.region, monthly_cost=aws_monthly_cost(kind, **price), detail=detail)
+    # ----- ownership -----------------------------------------------------------------------
+
+    def cluster_zones(self, subnet_ids: list[str]) -> tuple[str, ...]:
+        """The zones of our clusters' subnets and of ``subnet_ids`` (read before anything is deleted)."""
+        zones: set[str] = set()
+        subnets = set(subnet_ids)
+        for name in self.scope.clusters if self.scope else ():
+            try:
+                subnets.update(self._client("eks").describe_cluster(name=name)["cluster"].get("resourcesVpcConfig", {}).get("subnetIds") or [])
+            except Exception as exc:
+                if not _gone(exc):
+                    raise
+        for subnet_id in sorted(subnets):
+            try:
+                zones.update(s["AvailabilityZone"] for s in self._client("ec2").describe_subnets(SubnetIds=[subnet_id])["Subnets"])
+            except Exception as exc:
+                if not _gone(exc) and _code(exc) != "InvalidSubnetID.NotFound":
+                    raise
+        return tuple(sorted(zones))
+
+    def _matches(self, found: _Tags, *, cluster_made: bool = False) -> bool:
+        """Whether the sweep may act on a resource whose tags it has read itself."""
+        if self.scope is None:
+            return found.tags.get(TAG_STACK) == self.survey_stack
+        if found.tags.get(TAG_DEPLOYMENT) == self.scope.deployment_id:
+            return True
+        if not cluster_made or not any(f"{CLUSTER_TAG_PREFIX}{name}" in found.tags for name in self.scope.clusters):
+            return False
+        if found.vpc_id is not None:
+            return found.vpc_id in self.scope.vpc_ids
+        if found.zone is not None:
+            return found.zone in self.scope.zones
+        return False
+
+    def _leftover(self, kind: str, resource_id: str, found: _Tags, detail: str = "", **price: Any) -> Leftover:
+        return Leftover(
+            kind=kind, id=resource_id, region=self.region, monthly_cost=aws_monthly_cost(kind, **price), detail=detail,
+            deployment=found.tags.get(TAG_DEPLOYMENT), env=found.tags.get(TAG_ENV), stack=found.tags.get(TAG_STACK),
+        )
+
+    def _unreadable(self, kind: str, resource_id: str, exc: Exception) -> Leftover:
+        message = " ".join(str(exc).split())
+        return Leftover(kind="unreadable", id=resource_id, region=self.region, detail=f"{kind}: could not read its tags: {message}")
 
     # ----- finding -------------------------------------------------------------------------
 
     def find(self) -> list[Leftover]:
-        """Everything still tagged for the stack, in deletion order."""
+        """Everything this sweeper may act on (or, surveying, everything tagged for the stack), in deletion order."""
         found: dict[tuple[str, str], Leftover] = {}
         for finder in (self._ec2, self._load_balancers, self._eks, self._rds, self._s3, self._ecr, self._iam):
             for leftover in finder():
@@ -106,134 +204,230 @@ class AwsSweeper:
         return sorted(found.values(), key=lambda item: (ORDER.get(item.kind, 50), item.id))
 
     def cluster_leftovers(self) -> list[Leftover]:
-        """Load balancers and volumes Kubernetes made for the cluster (a cheap check to poll)."""
-        found = [item for item in self._load_balancers()]
-        for volume in self._client("ec2").describe_volumes(Filters=[{"Name": "tag-key", "Values": [self.cluster_tag]}])["Volumes"]:
-            found.append(self._leftover("ebs-volume", volume["VolumeId"], size_gb=volume["Size"]))
+        """Load balancers and volumes Kubernetes made for our clusters (a cheap check to poll)."""
+        found = list(self._load_balancers())
+        for page in self._pages("ec2", "describe_volumes"):
+            for volume in page["Volumes"]:
+                tags = _Tags(_tag_dict(volume.get("Tags")), zone=volume.get("AvailabilityZone"))
+                if self._matches(tags, cluster_made=True) and tags.tags.get(TAG_DEPLOYMENT) is None:
+                    found.append(self._leftover("ebs-volume", volume["VolumeId"], tags, size_gb=volume["Size"]))
         return found
 
-    def _ec2_filters(self) -> list[list[dict[str, Any]]]:
-        return [[{"Name": f"tag:{STACK_TAG}", "Values": [self.stack]}], [{"Name": "tag-key", "Values": [self.cluster_tag]}]]
-
     def _ec2(self) -> Iterator[Leftover]:
-        ec2 = self._client("ec2")
-        for filters in self._ec2_filters():
-            for reservation in ec2.describe_instances(Filters=filters)["Reservations"]:
+        for page in self._pages("ec2", "describe_instances"):
+            for reservation in page["Reservations"]:
                 for instance in reservation["Instances"]:
-                    if instance["State"]["Name"] not in ("terminated", "shutting-down"):
-                        yield self._leftover("ec2-instance", instance["InstanceId"], instance["InstanceType"], instance_type=instance["InstanceType"])
-            for volume in ec2.describe_volumes(Filters=filters)["Volumes"]:
-                yield self._leftover("ebs-volume", volume["VolumeId"], f"{volume['Size']} GiB", size_gb=volume["Size"])
-            for interface in ec2.describe_network_interfaces(Filters=filters)["NetworkInterfaces"]:
-                yield self._leftover("network-interface", interface["NetworkInterfaceId"], interface.get("SubnetId", ""))
-            for gateway in ec2.describe_nat_gateways(Filter=filters)["NatGateways"]:
+                    tags = _Tags(_tag_dict(instance.get("Tags")), vpc_id=instance.get("VpcId"))
+                    if instance["State"]["Name"] not in ("terminated", "shutting-down") and self._matches(tags, cluster_made=True):
+                        kind_type = instance["InstanceType"]
+                        yield self._leftover("ec2-instance", instance["InstanceId"], tags, kind_type, instance_type=kind_type)
+        for page in self._pages("ec2", "describe_volumes"):
+            for volume in page["Volumes"]:
+                tags = _Tags(_tag_dict(volume.get("Tags")), zone=volume.get("AvailabilityZone"))
+                if self._matches(tags, cluster_made=True):
+                    yield self._leftover("ebs-volume", volume["VolumeId"], tags, f"{volume['Size']} GiB", size_gb=volume["Size"])
+        for page in self._pages("ec2", "describe_network_interfaces"):
+            for interface in page["NetworkInterfaces"]:
+                tags = _Tags(_tag_dict(interface.get("TagSet")), vpc_id=interface.get("VpcId"))
+                if self._matches(tags, cluster_made=True):
+                    yield self._leftover("network-interface", interface["NetworkInterfaceId"], tags, interface.get("SubnetId", ""))
+        for page in self._pages("ec2", "describe_nat_gateways"):
+            for gateway in page["NatGateways"]:
+                tags = _Tags(_tag_dict(gateway.get("Tags")), vpc_id=gateway.get("VpcId"))
+                if not self._matches(tags):
+                    continue
                 if gateway["State"] in ("pending", "available"):
-                    yield self._leftover("nat-gateway", gateway["NatGatewayId"])
+                    yield self._leftover("nat-gateway", gateway["NatGatewayId"], tags)
                 else:
                     self._gone_ids.add(gateway["NatGatewayId"])  # deleted gateways stay listed for a while
-            for address in ec2.describe_addresses(Filters=filters)["Addresses"]:
-                yield self._leftover("elastic-ip", address["AllocationId"], address.get("PublicIp", ""))
-            for group in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
-                if group["GroupName"] != "default":
-                    yield self._leftover("security-group", group["GroupId"], group["GroupName"])
-            for subnet in ec2.describe_subnets(Filters=filters)["Subnets"]:
-                yield self._leftover("subnet", subnet["SubnetId"], subnet["CidrBlock"])
-            for table in ec2.describe_route_tables(Filters=filters)["RouteTables"]:
-                if not any(a.get("Main") for a in table.get("Associations", [])):
-                    yield self._leftover("route-table", table["RouteTableId"])
-            for gateway in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]:
-                yield self._leftover("internet-gateway", gateway["InternetGatewayId"])
-            for vpc in ec2.describe_vpcs(Filters=filters)["Vpcs"]:
-                yield self._leftover("vpc", vpc["VpcId"], vpc["CidrBlock"])
+        for page in self._pages("ec2", "describe_addresses"):
+            for address in page["Addresses"]:
+                tags = _Tags(_tag_dict(address.get("Tags")))
+                if self._matches(tags):
+                    yield self._leftover("elastic-ip", address["AllocationId"], tags, address.get("PublicIp", ""))
+        for page in self._pages("ec2", "describe_security_groups"):
+            for group in page["SecurityGroups"]:
+                tags = _Tags(_tag_dict(group.get("Tags")), vpc_id=group.get("VpcId"))
+                if group["GroupName"] != "default" and self._matches(tags, cluster_made=True):
+                    yield self._leftover("security-group", group["GroupId"], tags, group["GroupName"])
+        for page in self._pages("ec2", "describe_subnets"):
+            for subnet in page["Subnets"]:
+                tags = _Tags(_tag_dict(subnet.get("Tags")))
+                if self._matches(tags):
+                    yield self._leftover("subnet", subnet["SubnetId"], tags, subnet["CidrBlock"])
+        for page in self._pages("ec2", "describe_route_tables"):
+            for table in page["RouteTables"]:
+                tags = _Tags(_tag_dict(table.get("Tags")))
+                if self._matches(tags) and not any(a.get("Main") for a in table.get("Associations", [])):
+                    yield self._leftover("route-table", table["RouteTableId"], tags)
+        for page in self._pages("ec2", "describe_internet_gateways"):
+            for gateway in page["InternetGateways"]:
+                tags = _Tags(_tag_dict(gateway.get("Tags")))
+                if self._matches(tags):
+                    yield self._leftover("internet-gateway", gateway["InternetGatewayId"], tags)
+        for page in self._pages("ec2", "describe_vpcs"):
+            for vpc in page["Vpcs"]:
+                tags = _Tags(_tag_dict(vpc.get("Tags")))
+                if self._matches(tags):
+                    yield self._leftover("vpc", vpc["VpcId"], tags, vpc["CidrBlock"])
 
     def _load_balancers(self) -> Iterator[Leftover]:
-        elbv2 = self._client("elbv2")
-        arns = [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]]
+        balancers = [lb for page in self._pages("elbv2", "describe_load_balancers") for lb in page["LoadBalancers"]]
+        vpc_of = {lb["LoadBalancerArn"]: lb.get("VpcId") for lb in balancers}
+        arns = list(vpc_of)
         for start in range(0, len(arns), 20):
-            for description in elbv2.describe_tags(ResourceArns=arns[start : start + 20])["TagDescriptions"]:
-                if self._ours(description["Tags"]):
-                    yield self._leftover("load-balancer", description["ResourceArn"])
-        elb = self._client("elb")
-        names = [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancerDescriptions"]]
+            for description in self._client("elbv2").describe_tags(ResourceArns=arns[start : start + 20])["TagDescriptions"]:
+                tags = _Tags(_tag_dict(description["Tags"]), vpc_id=vpc_of.get(description["ResourceArn"]))
+                if self._matches(tags, cluster_made=True):
+                    yield self._leftover("load-balancer", description["ResourceArn"], tags)
+        classic = [lb for page in self._pages("elb", "describe_load_balancers") for lb in page["LoadBalancerDescriptions"]]
+        classic_vpc = {lb["LoadBalancerName"]: lb.get("VPCId") for lb in classic}
+        names = list(classic_vpc)
         for start in range(0, len(names), 20):
-            for description in elb.describe_tags(LoadBalancerNames=names[start : start + 20])["TagDescriptions"]:
-                if self._ours(description["Tags"]):
-                    yield self._leftover("classic-load-balancer", description["LoadBalancerName"])
+            for description in self._client("elb").describe_tags(LoadBalancerNames=names[start : start + 20])["TagDescriptions"]:
+                tags = _Tags(_tag_dict(description["Tags"]), vpc_id=classic_vpc.get(description["LoadBalancerName"]))
+                if self._matches(tags, cluster_made=True):
+                    yield self._leftover("classic-load-balancer", description["LoadBalancerName"], tags)
 
     def _eks(self) -> Iterator[Leftover]:
         eks = self._client("eks")
-        for name in eks.list_clusters()["clusters"]:
-            cluster = eks.describe_cluster(name=name)["cluster"]
-            if not self._ours(cluster.get("tags")) and name != self.cluster_tag.rsplit("/", 1)[-1]:
-                continue
-            for group_name in eks.list_nodegroups(clusterName=name)["nodegroups"]:
-                group = eks.describe_nodegroup(clusterName=name, nodegroupName=group_name)["nodegroup"]
-                types = group.get("instanceTypes") or [""]
-                yield self._leftover(
-                    "eks-nodegroup", f"{name}:{group_name}", ",".join(types), instance_type=types[0],
-                    count=group.get("scalingConfig", {}).get("desiredSize", 1), capacity_type=group.get("capacityType"),
-                )
-            yield self._leftover("eks-cluster", name)
+        for page in self._pages("eks", "list_clusters"):
+            for name in page["clusters"]:
+                try:
+                    cluster = eks.describe_cluster(name=name)["cluster"]
+                except Exception as exc:
+                    if _gone(exc):
+                        continue
+                    yield self._unreadable("eks-cluster", name, exc)
+                    continue
+                cluster_tags = _Tags(_tag_dict(cluster.get("tags")))
+                cluster_ours = self._matches(cluster_tags)
+                for group_page in self._pages("eks", "list_nodegroups", clusterName=name):
+                    for group_name in group_page["nodegroups"]:
+                        group = eks.describe_nodegroup(clusterName=name, nodegroupName=group_name)["nodegroup"]
+                        group_tags = _Tags(_tag_dict(group.get("tags")))
+                        # A node group inside a cluster we own must go before the cluster can.
+                        if not (cluster_ours or self._matches(group_tags)):
+                            continue
+                        types = group.get("instanceTypes") or [""]
+                        yield self._leftover(
+                            "eks-nodegroup", f"{name}:{group_name}", group_tags if group_tags.tags else cluster_tags, ",".join(types),
+                            instance_type=types[0], count=group.get("scalingConfig", {}).get("desiredSize", 1),
+                            capacity_type=group.get("capacityType"),
+                        )
+                if cluster_ours:
+                    yield self._leftover("eks-cluster", name, cluster_tags)
 
     def _rds(self) -> Iterator[Leftover]:
         rds = self._client("rds")
-        for instance in rds.describe_db_instances()["DBInstances"]:
-            if self._ours(instance.get("TagList")):
-                yield self._leftover(
-                    "rds-instance", instance["DBInstanceIdentifier"], instance["DBInstanceClass"],
-                    instance_class=instance["DBInstanceClass"], multi_az=instance.get("MultiAZ"), storage_gb=instance.get("AllocatedStorage", 0),
-                )
-        for snapshot in rds.describe_db_snapshots()["DBSnapshots"]:  # manual and automated: both are data
-            tags = rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]
-            if self._ours(tags):
-                yield self._leftover("rds-snapshot", snapshot["DBSnapshotIdentifier"], size_gb=snapshot.get("AllocatedStorage", 0))
-        for group in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
-            tags = rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]
-            if self._ours(tags):
-                yield self._leftover("rds-subnet-group", group["DBSubnetGroupName"])
+        for page in self._pages("rds", "describe_db_instances"):
+            for instance in page["DBInstances"]:
+                tags = _Tags(_tag_dict(instance.get("TagList")))
+                if self._matches(tags):
+                    yield self._leftover(
+                        "rds-instance", instance["DBInstanceIdentifier"], tags, instance["DBInstanceClass"],
+                        instance_class=instance["DBInstanceClass"], multi_az=instance.get("MultiAZ"),
+                        storage_gb=instance.get("AllocatedStorage", 0),
+                    )
+        for page in self._pages("rds", "describe_db_snapshots"):  # manual and automated: both are data
+            for snapshot in page["DBSnapshots"]:
+                try:
+                    tags = _Tags(_tag_dict(rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]))
+                except Exception as exc:
+                    if not _gone(exc):
+                        yield self._unreadable("rds-snapshot", snapshot["DBSnapshotIdentifier"], exc)
+                    continue
+                if self._matches(tags):
+                    yield self._leftover("rds-snapshot", snapshot["DBSnapshotIdentifier"], tags, size_gb=snapshot.get("AllocatedStorage", 0))
+        for page in self._pages("rds", "describe_db_subnet_groups"):
+            for group in page["DBSubnetGroups"]:
+                try:
+                    tags = _Tags(_tag_dict(rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]))
+                except Exception as exc:
+                    if not _gone(exc):
+                        yield self._unreadable("rds-subnet-group", group["DBSubnetGroupName"], exc)
+                    continue
+                if self._matches(tags):
+                    yield self._leftover("rds-subnet-group", group["DBSubnetGroupName"], tags)
 
     def _s3(self) -> Iterator[Leftover]:
         s3 = self._client("s3")
-        for bucket in s3.list_buckets()["Buckets"]:
-            try:
-                tags = s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]
-            except Exception:
-                continue
-            if self._ours(tags):
-                size = sum(o.get("Size", 0) for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []))
-                yield self._leftover("s3-bucket", bucket["Name"], size_gb=size / 2**30)
+        for page in self._pages("s3", "list_buckets"):
+            for bucket in page["Buckets"]:
+                try:
+                    tags = _Tags(_tag_dict(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]))
+                except Exception as exc:
+                    if _code(exc) == "NoSuchTagSet" or _gone(exc):
+                        continue  # an untagged bucket proves nothing: it is not ours to delete
+                    yield self._unreadable("s3-bucket", bucket["Name"], exc)
+                    continue
+                if self._matches(tags):
+                    size = sum(
+                        item.get("Size", 0)
+                        for objects in self._pages("s3", "list_objects_v2", Bucket=bucket["Name"])
+                        for item in objects.get("Contents", [])
+                    )
+                    yield self._leftover("s3-bucket", bucket["Name"], tags, size_gb=size / 2**30)
 
     def _ecr(self) -> Iterator[Leftover]:
         ecr = self._client("ecr")
-        for repository in ecr.describe_repositories()["repositories"]:
-            tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
-            if self._ours(tags):
-                yield self._leftover("ecr-repository", repository["repositoryName"])
+        for page in self._pages("ecr", "describe_repositories"):
+            for repository in page["repositories"]:
+                try:
+                    tags = _Tags(_tag_dict(ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]))
+                except Exception as exc:
+                    if not _gone(exc):
+                        yield self._unreadable("ecr-repository", repository["repositoryName"], exc)
+                    continue
+                if self._matches(tags):
+                    yield self._leftover("ecr-repository", repository["repositoryName"], tags)
 
     def _iam(self) -> Iterator[Leftover]:
         iam = self._client("iam")
-        for role in iam.list_roles()["Roles"]:
-            if self._ours(iam.list_role_tags(RoleName=role["RoleName"])["Tags"]):
-                yield self._leftover("iam-role", role["RoleName"])
+        for page in self._pages("iam", "list_roles"):
+            for role in page["Roles"]:
+                try:
+                    role_tags = [tag for tags_page in self._pages("iam", "list_role_tags", RoleName=role["RoleName"]) for tag in tags_page["Tags"]]
+                except Exception as exc:
+                    if not _gone(exc):
+                        yield self._unreadable("iam-role", role["RoleName"], exc)
+                    continue
+                tags = _Tags(_tag_dict(role_tags))
+                if self._matches(tags):
+                    yield self._leftover("iam-role", role["RoleName"], tags)
         for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-            tags = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider["Arn"])["Tags"]
-            if self._ours(tags):
-                yield self._leftover("oidc-provider", provider["Arn"])
+            try:
+                tags = _Tags(_tag_dict(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider["Arn"])["Tags"]))
+            except Exception as exc:
+                if not _gone(exc):
+                    yield self._unreadable("oidc-provider", provider["Arn"], exc)
+                continue
+            if self._matches(tags):
+                yield self._leftover("oidc-provider", provider["Arn"], tags)
 
     def _tagged_elsewhere(self, known_ids: set[str]) -> Iterator[Leftover]:
-        """Anything the tagging API knows that the per-service finders did not cover."""
-        tagging = self._client("resourcegroupstaggingapi")
-        for tag_filter in ({"Key": STACK_TAG, "Values": [self.stack]}, {"Key": self.cluster_tag}):
-            for mapping in tagging.get_resources(TagFilters=[tag_filter])["ResourceTagMappingList"]:
+        """Anything the tagging API knows that the per-service finders did not cover (reported, never deleted)."""
+        if self.scope is not None:
+            tag_filter = {"Key": TAG_DEPLOYMENT, "Values": [self.scope.deployment_id]}
+        else:
+            tag_filter = {"Key": TAG_STACK, "Values": [self.survey_stack or ""]}
+        for page in self._pages("resourcegroupstaggingapi", "get_resources", TagFilters=[tag_filter]):
+            for mapping in page["ResourceTagMappingList"]:
                 arn = mapping["ResourceARN"]
+                tags = _Tags(_tag_dict(mapping.get("Tags")))
+                if not self._matches(tags):  # the filter is a hint: read the tags ourselves
+                    continue
                 if any(arn == known or arn.endswith((f"/{known}", f":{known}")) for known in known_ids):
                     continue
-                yield Leftover(kind="unknown", id=arn, region=self.region, monthly_cost=None, detail="no deleter for this type")
+                leftover = self._leftover("unknown", arn, tags, "no deleter for this type")
+                leftover.monthly_cost = None
+                yield leftover
 
     # ----- deleting ------------------------------------------------------------------------
 
     def delete(self, leftover: Leftover, *, delete_data: bool) -> None:
         """Delete one leftover; raises when AWS refuses (the caller retries in a later round)."""
+        self._require_scope()
         handler: Callable[[Leftover, bool], None] | None = getattr(self, f"_delete_{leftover.kind.replace('-', '_')}", None)
         if handler is None:
             raise RuntimeError(f"provisioner cannot delete {leftover.kind} resources: delete {leftover.id} yourself")
@@ -331,9 +525,10 @@ class AwsSweeper:
 
     def _delete_s3_bucket(self, item: Leftover, _: bool) -> None:
         s3 = self._client("s3")
-        versions = s3.list_object_versions(Bucket=item.id)
         objects = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for page in self._pages("s3", "list_object_versions", Bucket=item.id)
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         for start in range(0, len(objects), 1000):
             s3.delete_objects(Bucket=item.id, Delete={"Objects": objects[start : start + 1000]})
@@ -341,12 +536,15 @@ class AwsSweeper:
 
     def _delete_iam_role(self, item: Leftover, _: bool) -> None:
         iam = self._client("iam")
-        for policy in iam.list_attached_role_policies(RoleName=item.id)["AttachedPolicies"]:
-            iam.detach_role_policy(RoleName=item.id, PolicyArn=policy["PolicyArn"])
-        for name in iam.list_role_policies(RoleName=item.id)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=item.id, PolicyName=name)
-        for profile in iam.list_instance_profiles_for_role(RoleName=item.id)["InstanceProfiles"]:
-            iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=item.id)
+        for page in self._pages("iam", "list_attached_role_policies", RoleName=item.id):
+            for policy in page["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=item.id, PolicyArn=policy["PolicyArn"])
+        for page in self._pages("iam", "list_role_policies", RoleName=item.id):
+            for name in page["PolicyNames"]:
+                iam.delete_role_policy(RoleName=item.id, PolicyName=name)
+        for page in self._pages("iam", "list_instance_profiles_for_role", RoleName=item.id):
+            for profile in page["InstanceProfiles"]:
+                iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=item.id)
         iam.delete_role(RoleName=item.id)
 
     def _delete_oidc_provider(self, item: Leftover, _: bool) -> None:
@@ -354,13 +552,19 @@ class AwsSweeper:
 
     def unlock_databases(self) -> list[str]:
         """Turn deletion protection off on the stack's databases (for --delete-data); returns their ids."""
+        self._require_scope()
         rds = self._client("rds")
         unlocked = []
-        for instance in rds.describe_db_instances()["DBInstances"]:
-            if self._ours(instance.get("TagList")) and instance.get("DeletionProtection"):
-                rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"], DeletionProtection=False, ApplyImmediately=True)
-                unlocked.append(instance["DBInstanceIdentifier"])
+        for page in self._pages("rds", "describe_db_instances"):
+            for instance in page["DBInstances"]:
+                if self._matches(_Tags(_tag_dict(instance.get("TagList")))) and instance.get("DeletionProtection"):
+                    rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"], DeletionProtection=False, ApplyImmediately=True)
+                    unlocked.append(instance["DBInstanceIdentifier"])
         return unlocked
+
+    def _require_scope(self) -> None:
+        if self.scope is None:
+            raise RuntimeError("a surveying sweeper never deletes: it has no deployment scope")
 
     # ----- the sweep -----------------------------------------------------------------------
 
@@ -378,12 +582,15 @@ class AwsSweeper:
         Data (buckets, databases, snapshots) is kept unless ``delete_data``; ``keep_ids`` are
         resources kept on purpose (what a retained database needs).
         """
+        self._require_scope()
         say = on_event or (lambda _message: None)
         result = SweepResult()
         deadline = time.monotonic() + deadline_s
         for round_number in range(1, max_rounds + 1):
             result.rounds = round_number
-            targets = [item for item in self.find() if not self._kept(item, delete_data, keep_ids)]
+            targets = [
+                item for item in self.find() if not self._kept(item, delete_data, keep_ids) and item.kind not in REPORT_ONLY_KINDS
+            ]
             if not targets:
                 break
             progress = False

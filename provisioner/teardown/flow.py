@@ -6,18 +6,19 @@ The registry is only changed by the caller, and only when this report says the c
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from provisioner.config import DeployRequest
-from provisioner.engine.base import Engine, EngineResult, ProgressSink, ResourceRecord, ResourcesFailedError
+from provisioner.engine.base import Engine, EngineResult, Ownership, ProgressSink, ResourceRecord, ResourcesFailedError
 from provisioner.recipe_api import Recipe
-from provisioner.teardown.aws_sweep import AwsSweeper, Leftover, SweepResult
+from provisioner.teardown.aws_sweep import DATA_KINDS, AwsSweeper, Leftover, SweepResult, SweepScope
 
 SIMULATED_KUBE_API_ENV = "PROVISIONER_SIMULATE_KUBE_API"
 DEPENDENCY_ERRORS = re.compile(r"DependencyViolation|has dependencies|is in use|ResourceInUse|InvalidParameterValue.*in use", re.IGNORECASE)
@@ -46,6 +47,12 @@ class TeardownReport(BaseModel):
     engine: str
     simulated: bool
     nothing_to_destroy: bool = False
+    # The deployment this teardown acted on (None: no state, or a stack deployed before deployment ids).
+    deployment_id: str | None = None
+    adopted: bool = False
+    # Without state: what carries the stack's tags elsewhere (other homes, other backends); never deleted.
+    found_elsewhere: list[Leftover] = Field(default_factory=list)
+    registry_deployment_id: str | None = None
     cluster: dict[str, Any] | None = None
     attempts: list[DestroyAttempt] = Field(default_factory=list)
     deleted_resources: list[ResourceRecord] = Field(default_factory=list)
@@ -56,7 +63,12 @@ class TeardownReport(BaseModel):
     sweep_errors: dict[str, str] = Field(default_factory=dict)
     # The cloud could not be checked for leftovers (credentials, network): then nothing is confirmed.
     sweep_failure: str | None = None
-    data_retained: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data_retained(self) -> bool:
+        """Whether data really was kept: a kept bucket, database or snapshot, never a mere intention."""
+        return any(_is_data_type(r.type) for r in self.kept_resources) or any(item.data for item in self.kept_leftovers)
 
     @property
     def clean(self) -> bool:
@@ -86,11 +98,58 @@ def _cluster_target(recipe: Recipe, outputs: dict[str, Any], simulated: bool) ->
     return None
 
 
-def _sweeper(recipe: Recipe, request: DeployRequest, outputs: dict[str, Any]) -> AwsSweeper | None:
+def _is_data_type(resource_type: str) -> bool:
+    return resource_type in DATA_TYPES
+
+
+# Pulumi types that hold data, across recipes (what the report counts as data kept).
+DATA_TYPES = frozenset({
+    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:rds/instance:Instance",
+    "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+})
+
+
+def _region(recipe: Recipe, request: DeployRequest) -> str:
+    return request.region or recipe.default_region or "us-east-1"
+
+
+def _scope(request: DeployRequest, ownership: Ownership, outputs: dict[str, Any]) -> SweepScope | None:
+    """The sweep's scope from our own state: its deployment id, its clusters and their VPCs."""
+    if not ownership.deployment_id:
+        return None  # deployed before deployment ids: destroy by state only, never by tags
+    clusters = tuple(ownership.ids_of("aws:eks/cluster:Cluster"))
+    vpcs = set(ownership.ids_of("aws:ec2/vpc:Vpc"))
+    if clusters and outputs.get("vpc_id"):
+        vpcs.add(str(outputs["vpc_id"]))  # a brought-your-own VPC: our cluster's load balancers live there
+    return SweepScope(request.stack_name, ownership.deployment_id, clusters, tuple(sorted(vpcs)))
+
+
+def survey(recipe: Recipe, request: DeployRequest, engine: Engine) -> list[Leftover]:
+    """What carries the stack's tag in the cloud, read resource by resource; deletes nothing."""
     if recipe.cloud != "aws":
-        return None
-    cluster = outputs.get("cluster_name") or request.stack_name
-    return AwsSweeper(request.stack_name, request.region or recipe.default_region or "us-east-1", str(cluster))
+        return []
+    with _cloud_session(engine, recipe, request):
+        return AwsSweeper(None, _region(recipe, request), survey_stack=request.stack_name).find()
+
+
+def adoption_candidates(recipe: Recipe, request: DeployRequest, engine: Engine, deployment_id: str) -> list[Leftover]:
+    """What ``--adopt DEPLOYMENT_ID`` would delete: resources with that id, and what its clusters made."""
+    if recipe.cloud != "aws":
+        return []
+    with _cloud_session(engine, recipe, request):
+        return _adoption_sweeper(recipe, request, deployment_id).find()
+
+
+def _adoption_sweeper(recipe: Recipe, request: DeployRequest, deployment_id: str) -> AwsSweeper:
+    region = _region(recipe, request)
+    probe = AwsSweeper(SweepScope(request.stack_name, deployment_id), region)
+    owned = probe.find()
+    clusters = tuple(item.id for item in owned if item.kind == "eks-cluster")
+    vpcs = tuple(item.id for item in owned if item.kind == "vpc")
+    scope = SweepScope(request.stack_name, deployment_id, clusters, vpcs)
+    zones = AwsSweeper(scope, region).cluster_zones([item.id for item in owned if item.kind == "subnet"])
+    return AwsSweeper(dataclasses.replace(scope, zones=zones), region)
 
 
 def teardown(
@@ -102,31 +161,48 @@ def teardown(
     delete_data: bool,
     limits: TeardownLimits | None = None,
     say: Callable[[str], None] | None = None,
-    registered: bool = False,
+    adopt: str | None = None,
+    registry_deployment_id: str | None = None,
+    ownership: Ownership | None = None,
 ) -> TeardownReport:
-    """Run the whole teardown; never raises for leftovers (the report lists them)."""
+    """Run the whole teardown; never raises for leftovers (the report lists them).
+
+    Only what our own state lists is destroyed, and the sweep takes only what carries our
+    deployment id. Without state, nothing is deleted unless ``adopt`` names a deployment id.
+    """
     limits = limits or TeardownLimits()
     say = say or (lambda _message: None)
-    report = TeardownReport(stack=request.stack_name, engine=engine.name, simulated=engine.simulated, data_retained=not delete_data)
-    has_state = engine.has_stack(request)
-    outputs = {k: v.value for k, v in engine.outputs(request, recipe).items()} if has_state else {}
-    with _cloud_session(engine, recipe, request):
-        sweeper = _sweeper(recipe, request, outputs)
+    report = TeardownReport(
+        stack=request.stack_name, engine=engine.name, simulated=engine.simulated, registry_deployment_id=registry_deployment_id
+    )
+    ownership = ownership if ownership is not None else engine.ownership(request)
+    if ownership is None and adopt is None:
         try:
-            leftovers_before = sweeper.find() if sweeper is not None and not has_state else []
+            report.found_elsewhere = survey(recipe, request, engine)
         except Exception as exc:
-            report.sweep_failure = f"could not list the stack's resources on {recipe.cloud}: {' '.join(str(exc).split())}"
-            sweeper, leftovers_before = None, []
-        if not has_state and not registered and not leftovers_before and report.sweep_failure is None:
-            report.nothing_to_destroy = True
-            return report
+            report.sweep_failure = f"could not survey the stack's tags on {recipe.cloud}: {' '.join(str(exc).split())}"
+        report.nothing_to_destroy = report.sweep_failure is None
+        return report
+    outputs = {k: v.value for k, v in engine.outputs(request, recipe).items()} if ownership is not None else {}
+    with _cloud_session(engine, recipe, request):
+        sweeper: AwsSweeper | None = None
+        if recipe.cloud == "aws":
+            if ownership is not None:
+                scope = _scope(request, ownership, outputs)
+                if scope is not None:
+                    zones = AwsSweeper(scope, _region(recipe, request)).cluster_zones(ownership.ids_of("aws:ec2/subnet:Subnet"))
+                    sweeper = AwsSweeper(dataclasses.replace(scope, zones=zones), _region(recipe, request))
+                report.deployment_id = ownership.deployment_id
+            else:
+                sweeper = _adoption_sweeper(recipe, request, str(adopt))
+                report.deployment_id, report.adopted = adopt, True
         _clean_cluster(recipe, report, outputs, engine, sweeper, limits, say)
         deadline = time.monotonic() + limits.deadline_s
         keep_ids: set[str] = set()
         if delete_data and sweeper is not None:
             for database in sweeper.unlock_databases():
                 say(f"Turned deletion protection off on database {database} (--delete-data).")
-        if has_state:
+        if ownership is not None:
             result = _destroy_with_retries(recipe, request, engine, sink, sweeper, report, limits, deadline, delete_data, say)
             keep_ids = {record.message or "" for record in result.kept}
         if sweeper is not None:

@@ -89,7 +89,10 @@ def test_destroy_removes_what_kubernetes_left_and_leaves_nothing(cluster_api: st
     assert "Nothing of aws-staging is left" in result.stdout
     assert "Destroy attempt 1: failed" in result.stdout and "DependencyViolation" in result.stdout
     assert "Destroy attempt 2: ok" in result.stdout
-    assert made["interface"] not in result.stdout or "swept" in result.stdout
+    ec2 = boto3.client("ec2", region_name=REGION)
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id", "Values": [made["interface"]]}])["NetworkInterfaces"] == []
+    assert ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [made["volume"]]}])["Volumes"] == []
+    assert boto3.client("elbv2", region_name=REGION).describe_load_balancers()["LoadBalancers"] == []
 
 
 def test_a_deploy_that_failed_halfway_is_destroyed_fully() -> None:
@@ -140,9 +143,18 @@ def test_keep_data_keeps_the_bucket_in_staging_too() -> None:
     assert "Kept" in result.stdout
 
 
+def _deployment_id(stack: str) -> str:
+    (entry,) = [s for s in cli_json("stack", "list") if s["name"] == stack]
+    return str(entry["labels"]["deployment"])
+
+
 def test_a_leftover_that_cannot_be_deleted_fails_the_destroy_with_a_report_and_never_hangs() -> None:
     assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
-    topic = boto3.client("sns", region_name=REGION).create_topic(Name="aws-dev-alerts", Tags=[{"Key": STACK_TAG, "Value": "aws-dev"}])["TopicArn"]
+    sns = boto3.client("sns", region_name=REGION)
+    ours = [{"Key": STACK_TAG, "Value": "aws-dev"}, {"Key": "provisioner:deployment", "Value": _deployment_id("aws-dev")}]
+    topic = sns.create_topic(Name="aws-dev-alerts", Tags=ours)["TopicArn"]
+    # Same stack tag, another deployment: not ours, so neither reported as ours nor touched.
+    sns.create_topic(Name="aws-dev-neighbour", Tags=[{"Key": STACK_TAG, "Value": "aws-dev"}, {"Key": "provisioner:deployment", "Value": "x" * 26}])
     started = time.monotonic()
 
     result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--output", "json")
@@ -165,11 +177,48 @@ def test_second_destroy_says_there_is_nothing_to_destroy() -> None:
     assert "Nothing to destroy" in again.stdout
 
 
-def test_leftovers_with_no_state_at_all_are_found_by_their_tags_and_removed() -> None:
+ORPHAN = "orphanorphanorphanorphan01"
+
+
+def _tagged_vpc(cidr: str, deployment: str) -> str:
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": STACK_TAG, "Value": "aws-dev"}]}])["Vpc"]["VpcId"]
+    tags = [{"Key": STACK_TAG, "Value": "aws-dev"}, {"Key": "provisioner:env", "Value": "dev"}, {"Key": "provisioner:deployment", "Value": deployment}]
+    return str(ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}])["Vpc"]["VpcId"])
+
+
+def _vpc_exists(vpc: str) -> bool:
+    return bool(boto3.client("ec2", region_name=REGION).describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"])
+
+
+def test_with_no_state_destroy_deletes_nothing_and_names_the_deployments_it_found() -> None:
+    vpc = _tagged_vpc("10.7.0.0/16", ORPHAN)
 
     result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
 
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert ec2.describe_vpcs(VpcIds=[vpc]) if False else ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
+    assert _vpc_exists(vpc)
+    assert "Nothing to destroy here" in result.stdout
+    assert f"1 resource(s) carry the stack's tag with deployment id {ORPHAN}, env dev." in result.stdout
+    assert f"--adopt DEPLOYMENT_ID" in result.stdout
+
+
+def test_adopt_deletes_only_the_resources_of_that_deployment() -> None:
+    orphan = _tagged_vpc("10.7.0.0/16", ORPHAN)
+    other = _tagged_vpc("10.8.0.0/16", "y" * 26)
+
+    result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--adopt", ORPHAN)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert not _vpc_exists(orphan)
+    assert _vpc_exists(other)
+    assert f"Adopted deployment {ORPHAN} of aws-dev." in result.stdout
+
+
+def test_adopt_refuses_a_malformed_id_before_anything_happens() -> None:
+    vpc = _tagged_vpc("10.7.0.0/16", ORPHAN)
+
+    result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--adopt", "ORPHAN; rm -rf /")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --adopt takes a deployment id")
+    assert _vpc_exists(vpc)
