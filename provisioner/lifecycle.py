@@ -137,10 +137,19 @@ def refuse_env_crossing(
     Raises:
         ConflictError: ``--env dev --name aws-prod`` and the like; nothing has been touched.
     """
+    from provisioner.config import default_stack_name
+    from provisioner.recipe_api import STANDARD_ENVS
+
     claims: list[tuple[str, str]] = []
     ownership = ownership if ownership is not None else engine.ownership(request)
     if ownership is not None and ownership.env:
         claims.append(("its state", ownership.env))
+    for env in STANDARD_ENVS:
+        # `--env dev --name aws-prod`: the name is prod's default, so prod's state speaks for it.
+        if env != request.env and request.stack_name == default_stack_name(request.recipe, env):
+            twin = request.model_copy(update={"env": env})
+            if engine.ownership(twin) is not None:
+                claims.append(("its state", env))
     for stack in registry.list_stacks():
         if stack.name == request.stack_name and stack.labels.get(LABEL_ENV):
             claims.append(("the registry", stack.labels[LABEL_ENV]))

@@ -22,7 +22,7 @@ def home() -> Path:
         from platformdirs import user_data_dir
 
         path = Path(user_data_dir("provisioner", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path)
     if path not in _checked_homes:
         _checked_homes.add(path)
         tighten_home(path)
@@ -51,6 +51,34 @@ def tighten_home(path: Path) -> list[Path]:
     return changed
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700 (``mkdir(parents=True)`` would give
+    the parents the umask's default mode)."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+    return path
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a local SQLite database file with mode 0600 before SQLite does (it would use the umask)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url:
+        return
+    path = Path(url[len(prefix):])
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def store_url() -> str:
     """The registry database URL: PROVISIONER_STORE_URL, else a SQLite file in the home."""
     return os.environ.get(STORE_URL_ENV) or f"sqlite:///{home() / 'registry.db'}"
@@ -70,7 +98,7 @@ def write_private_file(path: Path, data: bytes) -> None:
     """
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         try:
@@ -149,7 +177,7 @@ def create_private_file_once(path: Path, data: bytes) -> None:
 
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         _write_all(fd, data)

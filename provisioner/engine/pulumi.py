@@ -75,10 +75,10 @@ def passphrase() -> str:
 
 
 def default_backend_url() -> str:
-    from provisioner.paths import home
+    from provisioner.paths import home, private_dir
 
     state = home() / "state"
-    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(state)
     return f"file://{state}"
 
 
@@ -180,10 +180,10 @@ class PulumiEngine:
         return self._backend_url or default_backend_url()
 
     def _work_dir(self, project: str) -> str:
-        from provisioner.paths import home
+        from provisioner.paths import home, private_dir
 
         path = (self._work_root or home() / "pulumi") / project
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path)
         return str(path)
 
     def _workspace_options(self, project: str) -> Any:

@@ -30,9 +30,18 @@ from provisioner.recipe_api import Recipe, RecipeArgs, run_program
 from provisioner.teardown.retention import Node, identity_values, kept_keys, referenced_strings
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
-# Test hook: kill -9 this process right after the create call of the named resource (name or type)
-# returned, before its result is recorded: the worst moment for a crash.
+# Test hooks: kill -9 this process right after the create (or delete) call of the named resource
+# (name or type) returned, before its result is recorded: the worst moment for a crash.
 KILL_AFTER_CREATE_ENV = "PROVISIONER_TEST_KILL_AFTER_CREATE"
+KILL_AFTER_DELETE_ENV = "PROVISIONER_TEST_KILL_AFTER_DELETE"
+
+
+def _kill_here_if(hook_env: str, name: str, resource_type: str) -> None:
+    wanted = os.environ.get(hook_env)
+    if wanted and wanted in (name, resource_type):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -108,7 +117,6 @@ class _EmulatorMocks:
         self.seen: set[str] = set()
         # Resources whose create an earlier, interrupted run had sent without recording the result.
         self.interrupted = {p.key for p in state.pending if p.op == "create"} if state is not None else set()
-        self.kill_after_create = os.environ.get(KILL_AFTER_CREATE_ENV)
         self._in_flight = 0
         self._aborted = False
         self._idle = threading.Condition()
@@ -166,10 +174,7 @@ class _EmulatorMocks:
                     self._replace_orphan(handler, args.name, args.typ, inputs)
                 self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
                 resource_id, outputs = handler.create(args.name, args.typ, inputs, self.ctx)
-                if self.kill_after_create and self.kill_after_create in (args.name, args.typ):
-                    import signal
-
-                    os.kill(os.getpid(), signal.SIGKILL)
+                _kill_here_if(KILL_AFTER_CREATE_ENV, args.name, args.typ)
             sealed = self.store.seal(outputs)
         except Exception as exc:
             message = " ".join(str(exc).split())
@@ -387,6 +392,7 @@ class SimulatedEngine:
         sink.started(urn, resource.type, Op.DELETE)
         try:
             handler_for(resource.type).delete(resource.id, self.store.unseal(resource.sealed_state), ctx)
+            _kill_here_if(KILL_AFTER_DELETE_ENV, resource.name, resource.type)
         except Exception as exc:
             message = " ".join(str(exc).split())
             records.append(ResourceRecord(urn=urn, type=resource.type, name=resource.name, op=Op.DELETE, failed=True, message=message))

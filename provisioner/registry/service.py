@@ -284,7 +284,7 @@ class Registry:
             if users:
                 raise InUseError(f"secret {name!r} is referenced by {', '.join(users)}: update or delete them first")
             tx.delete_secret(name)
-        self.backend.discard(name, found[1])
+            self._discard_after_commit(tx, name, found[0], found[1])
 
     def _require_admin_or_owner_access(self, secret_name: str) -> None:
         """Secret values: admins, or users who may use the component or connector that owns the secret."""
@@ -401,7 +401,12 @@ class Registry:
                 found = tx.get_secret(secret_name)
                 tx.delete_secret(secret_name)
                 if found:
-                    self.backend.discard(secret_name, found[1])
+                    self._discard_after_commit(tx, secret_name, found[0], found[1])
+
+    def _discard_after_commit(self, tx: Transaction, secret_name: str, info: SecretInfo, payload: str) -> None:
+        """Delete the value from the backend that wrote it, once the row's deletion has committed."""
+        backend = self._backend_for(info.backend)
+        tx.after_commit(lambda: backend.discard(secret_name, payload))
 
     # ----- connectors ----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -200,6 +200,11 @@ class Transaction:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(action)
 
     def _one(self, model: type[Any], name: str) -> Any:
         return self._session.scalars(select(model).where(model.name == name)).one_or_none()
@@ -459,6 +464,10 @@ class Store:
         self.url = url
         # No pool: each CLI run is short, and idle pooled connections would pile up on a shared server.
         sqlite = url.startswith("sqlite")
+        if sqlite:
+            from provisioner.paths import private_sqlite_file
+
+            private_sqlite_file(url)
         self._engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60} if sqlite else {})
         if sqlite:
             _configure_sqlite(self._engine)
@@ -466,9 +475,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            yield Transaction(session)
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Actions registered with ``after_commit`` (deleting secrets in an external backend) run only
+        after the commit succeeded, so a rollback never leaves a row pointing at a deleted secret.
+        """
+        with Session(self._engine, expire_on_commit=False) as session:
+            with session.begin():
+                tx = Transaction(session)
+                yield tx
+            for action in tx._after_commit:
+                action()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

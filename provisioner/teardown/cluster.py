@@ -109,8 +109,11 @@ def clean_cluster(
     poll_s: float = 2,
     on_event: Callable[[str], None] | None = None,
     cloud_gone: Callable[[], bool] | None = None,
+    keep_claims: bool = False,
 ) -> ClusterCleanup:
     """Delete every LoadBalancer Service and PVC in ``namespaces``, then wait (bounded) until they are gone.
+
+    With ``keep_claims`` (data retained), volume claims are left alone: they hold the data.
 
     Waits until the API no longer lists them and, if ``cloud_gone`` is given, until it returns True.
     Missing namespaces are skipped. On timeout, an unreachable API or a bad target, returns a result
@@ -118,7 +121,7 @@ def clean_cluster(
     """
     if timeout_s < 0 or poll_s <= 0:
         raise ValueError("timeout_s must be >= 0 and poll_s > 0")
-    return _Cleaner(target, list(dict.fromkeys(namespaces)), timeout_s, poll_s, on_event, cloud_gone).run()
+    return _Cleaner(target, list(dict.fromkeys(namespaces)), timeout_s, poll_s, on_event, cloud_gone, keep_claims).run()
 
 
 class _ApiError(Exception):
@@ -140,8 +143,10 @@ class _Cleaner:
         poll_s: float,
         on_event: Callable[[str], None] | None,
         cloud_gone: Callable[[], bool] | None,
+        keep_claims: bool = False,
     ) -> None:
         self.target = target
+        self.keep_claims = keep_claims
         self.namespaces = namespaces
         self.timeout_s = timeout_s
         self.poll_s = poll_s
@@ -197,6 +202,8 @@ class _Cleaner:
             for service in self._call(core.list_namespaced_service, namespace).items:
                 if service.spec is not None and service.spec.type == "LoadBalancer":
                     found[_key(namespace, SERVICE, service.metadata.name)] = service
+            if self.keep_claims:
+                continue
             for claim in self._call(core.list_namespaced_persistent_volume_claim, namespace).items:
                 found[_key(namespace, PVC, claim.metadata.name)] = claim
         return found

@@ -80,6 +80,11 @@ class TeardownReport(BaseModel):
         return [item for item in self.remaining if item.billable]
 
 
+def _retains_claims(recipe: Recipe, delete_data: bool) -> bool:
+    """Whether this destroy keeps volume claims as data (the kubernetes recipe in prod)."""
+    return not delete_data and recipe.retention is not None and "kubernetes:core/v1:PersistentVolumeClaim" in recipe.retention.data_types
+
+
 def _cluster_target(recipe: Recipe, outputs: dict[str, Any], simulated: bool) -> Any:
     from provisioner.teardown.cluster import ClusterTarget
 
@@ -196,7 +201,7 @@ def teardown(
             else:
                 sweeper = _adoption_sweeper(recipe, request, str(adopt))
                 report.deployment_id, report.adopted = adopt, True
-        _clean_cluster(recipe, report, outputs, engine, sweeper, limits, say)
+        _clean_cluster(recipe, report, outputs, engine, sweeper, limits, say, keep_claims=_retains_claims(recipe, delete_data))
         deadline = time.monotonic() + limits.deadline_s
         keep_ids: set[str] = set()
         if delete_data and sweeper is not None:
@@ -237,6 +242,8 @@ def _clean_cluster(
     sweeper: AwsSweeper | None,
     limits: TeardownLimits,
     say: Callable[[str], None],
+    *,
+    keep_claims: bool = False,
 ) -> None:
     if not recipe.managed_namespaces:
         return
@@ -251,9 +258,10 @@ def _clean_cluster(
         # There is no load balancer controller in a simulation: the sweep removes what it left.
         cloud_gone = lambda: not sweeper.cluster_leftovers()  # noqa: E731
 
-    say("Deleting LoadBalancer services and volume claims in the cluster...")
+    say("Deleting LoadBalancer services" + (" (volume claims are kept: they hold the data)" if keep_claims else " and volume claims") + " in the cluster...")
     cleanup = clean_cluster(
-        target, list(recipe.managed_namespaces), timeout_s=limits.cluster_timeout_s, on_event=say, cloud_gone=cloud_gone
+        target, list(recipe.managed_namespaces), timeout_s=limits.cluster_timeout_s, on_event=say, cloud_gone=cloud_gone,
+        keep_claims=keep_claims,
     )
     report.cluster = cleanup.model_dump(mode="json")
 

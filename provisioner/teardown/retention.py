@@ -22,6 +22,9 @@ class RetentionPolicy:
     data_types: frozenset[str]
     attachment_types: frozenset[str] = frozenset()
     never_keep_types: frozenset[str] = frozenset()
+    # Kept whenever any data is kept: what the data needs to exist but does not name in its inputs
+    # (a Cloud SQL instance's private services peering, the namespace around a volume claim).
+    support_types: frozenset[str] = frozenset()
 
 
 def kept_keys(nodes: Iterable[Node], policy: RetentionPolicy) -> set[str]:
@@ -46,6 +49,8 @@ def kept_keys(nodes: Iterable[Node], policy: RetentionPolicy) -> set[str]:
     data = {key for key in keep if by_key[key].type in policy.data_types}
     for node in by_key.values():
         if node.type in policy.attachment_types and node.depends_on & data:
+            keep.add(node.key)
+        if data and node.type in policy.support_types:
             keep.add(node.key)
     return keep
 

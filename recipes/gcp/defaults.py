@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.recipe_api import RetentionPolicy
+
 DEFAULT_REGION = "europe-west1"
 SUBNET_CIDR = "10.50.0.0/20"
 PODS_CIDR = "10.52.0.0/14"
@@ -83,3 +85,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"], "replicas": 2},
     },
 }
+
+
+# What a prod destroy keeps: the Cloud SQL instance with its databases and users, the bucket, and
+# what the instance needs to stay reachable (its network, the private services range and peering,
+# the APIs that serve them). The cluster and its node pools always go.
+RETENTION = RetentionPolicy(
+    data_types=frozenset({"gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket"}),
+    attachment_types=frozenset({"gcp:sql/database:Database", "gcp:sql/user:User"}),
+    never_keep_types=frozenset(
+        {
+            "gcp:container/cluster:Cluster",
+            "gcp:container/nodePool:NodePool",
+            "kubernetes:core/v1:Namespace",
+            "random:index/randomPassword:RandomPassword",
+        }
+    ),
+    support_types=frozenset(
+        {
+            "gcp:compute/network:Network",
+            "gcp:compute/globalAddress:GlobalAddress",
+            "gcp:servicenetworking/connection:Connection",
+            "gcp:projects/service:Service",
+        }
+    ),
+)

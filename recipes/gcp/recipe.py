@@ -89,6 +89,7 @@ class GcpRecipe(Recipe):
     )
     provider_config_keys = {"gcp:region": "region"}
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
+    retention = defaults.RETENTION
 
     def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:
         assert isinstance(args, GcpArgs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from provisioner.recipe_api import RetentionPolicy
+
 # MLflow: the official image, pinned to the release the test suite runs against (mlflow 3.17).
 # It does not bundle the auth, S3 and PostgreSQL extras, so the pod installs them (pinned) at start;
 # set mlflow.install_extras=false with an image that already has them (no egress needed then).
@@ -59,3 +61,8 @@ class Resources:
 
 MLFLOW_RESOURCES = Resources("250m", "512Mi", "1", "1Gi")
 MINIO_RESOURCES = Resources("100m", "256Mi", "500m", "512Mi")
+
+
+# What a prod destroy keeps: the MLflow and object-store volume claims (so their volumes stay
+# bound) and, as what they depend on, the namespace they live in. Pre-destroy skips these claims.
+RETENTION = RetentionPolicy(data_types=frozenset({"kubernetes:core/v1:PersistentVolumeClaim"}))

@@ -168,6 +168,7 @@ class KubernetesRecipe(Recipe):
     plugins = (ProviderPlugin("kubernetes", "pulumi-kubernetes"), ProviderPlugin("random", "pulumi-random"))
     context_field = "kube_context"
     managed_namespaces = (defaults.MLFLOW_NAMESPACE, defaults.PIPELINES_NAMESPACE)
+    retention = defaults.RETENTION
 
     def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:
         assert isinstance(args, KubernetesArgs)

@@ -1,0 +1,122 @@
+"""kill -9 at any point of a deploy or destroy: a rerun of the same command recovers, and nothing is lost or left."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from provisioner.engine.simulated_state import SimulatedStackState
+from tests.scenarios.conftest import Home
+from tests.scenarios.inventory import deployment_id, resources_by_deployment, tagged_resources
+
+pytestmark = pytest.mark.scenario
+
+DEPLOY = ("deploy-stack", "aws", "--env", "staging", "--simulate")
+DESTROY = ("destroy-stack", "aws", "--env", "staging", "--simulate", "--yes")
+
+# Kills placed after a create call returned and before its result was recorded (a test hook), by type.
+AFTER_CREATE = ["aws:ec2/vpc:Vpc", "aws:s3/bucket:Bucket", "aws:eks/cluster:Cluster", "aws:rds/instance:Instance"]
+# Kills at a moment the test picks from outside: when the state has this many resources.
+AT_RESOURCE_COUNT = [12, 40]
+AFTER_DELETE = ["aws:eks/nodeGroup:NodeGroup", "aws:ec2/natGateway:NatGateway", "aws:iam/role:Role"]
+
+
+def _assert_state_valid(home: Home) -> SimulatedStackState | None:
+    """The state file is never empty or invalid: either absent, or a whole state."""
+    path = home.state_file("aws", "staging")
+    if not path.exists():
+        return None
+    text = path.read_text()
+    assert text.strip(), f"{path} is empty"
+    return SimulatedStackState.model_validate_json(text)
+
+
+def _kill_at_count(home: Home, count: int) -> None:
+    process = home.start(*DEPLOY)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            state = json.loads(home.state_file("aws", "staging").read_text())
+        except (FileNotFoundError, ValueError):
+            state = {"resources": []}
+        if len(state["resources"]) >= count:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, f"the deploy ended before the kill point ({process.returncode})"
+
+
+# The resource types the independent inventory counts, as Pulumi names them.
+INVENTORIED = {
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/eip:Eip", "aws:ec2/natGateway:NatGateway", "aws:ec2/routeTable:RouteTable", "aws:s3/bucket:Bucket",
+    "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:rds/instance:Instance", "aws:ecr/repository:Repository",
+    "aws:iam/role:Role", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+}
+
+
+def _cluster_security_groups() -> set[str]:
+    import boto3
+
+    groups = boto3.client("ec2", region_name="eu-west-1").describe_security_groups()["SecurityGroups"]
+    return {g["GroupId"] for g in groups if g["GroupName"].startswith("eks-cluster-sg-")}
+
+
+def _rerun_then_destroy(home: Home) -> None:
+    state = _assert_state_valid(home)
+    assert state is not None and state.deployment_id
+    rerun = home.run(*DEPLOY)
+    assert rerun.returncode == 0, rerun.stderr
+    # No duplicate and no orphan: moto holds exactly what the state lists (the half-made one was replaced).
+    final = _assert_state_valid(home)
+    assert final is not None and final.pending == []
+    in_cloud = set(i for i, d in tagged_resources() if d == state.deployment_id)
+    recorded = set(r.id for r in final.resources if r.type in INVENTORIED)
+    # What AWS itself makes for recorded resources: automated RDS snapshots, the EKS cluster security group.
+    made_by_aws = {i for i in in_cloud - recorded if i.startswith("rds:") or i in _cluster_security_groups()}
+    assert in_cloud - made_by_aws == recorded
+    gone = home.run(*DESTROY)
+    assert gone.returncode == 0, gone.stderr
+    assert resources_by_deployment()[state.deployment_id] == 0
+
+
+@pytest.mark.parametrize("resource_type", AFTER_CREATE)
+def test_a_kill_between_a_create_and_its_record_is_recovered_by_a_rerun(homes: dict[str, Home], resource_type: str) -> None:
+    home = homes["a"]
+
+    killed = home.run(*DEPLOY, env={"PROVISIONER_TEST_KILL_AFTER_CREATE": resource_type})
+
+    assert killed.returncode == -signal.SIGKILL
+    state = _assert_state_valid(home)
+    assert state is not None and resource_type in [p.type for p in state.pending]  # sent, never recorded
+    assert resource_type not in [r.type for r in state.resources]
+    _rerun_then_destroy(home)
+
+
+@pytest.mark.parametrize("count", AT_RESOURCE_COUNT)
+def test_a_kill_from_outside_midway_is_recovered_by_a_rerun(homes: dict[str, Home], count: int) -> None:
+    home = homes["a"]
+
+    _kill_at_count(home, count)
+
+    _rerun_then_destroy(home)
+
+
+@pytest.mark.parametrize("resource_type", AFTER_DELETE)
+def test_a_kill_during_destroy_is_finished_by_a_rerun(homes: dict[str, Home], resource_type: str) -> None:
+    home = homes["a"]
+    assert home.run(*DEPLOY).returncode == 0
+    deployment = deployment_id(home.state_file("aws", "staging"))
+
+    killed = home.run(*DESTROY, env={"PROVISIONER_TEST_KILL_AFTER_DELETE": resource_type})
+
+    assert killed.returncode == -signal.SIGKILL
+    assert _assert_state_valid(home) is not None
+    again = home.run(*DESTROY)
+    assert again.returncode == 0, again.stderr
+    assert resources_by_deployment()[deployment] == 0
+    assert not home.state_file("aws", "staging").exists()

@@ -1,0 +1,50 @@
+"""Registration is one transaction: a failure after the first component leaves nothing registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from provisioner.registry.store import Transaction
+from tests.helpers import deploy_cli, registry_rows
+
+
+def _fail_after_first_component(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the second component write raise, as a database error would; returns the names written."""
+    written: list[str] = []
+    original = Transaction.save_component
+
+    def save_component(self: Transaction, spec: Any) -> Any:
+        if written:
+            raise RuntimeError("injected: the database went away after the first component")
+        written.append(spec.name)
+        return original(self, spec)
+
+    monkeypatch.setattr(Transaction, "save_component", save_component)
+    return written
+
+
+def test_a_failure_after_the_first_component_registers_nothing(store_url: str, demo_recipe: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    written = _fail_after_first_component(monkeypatch)
+
+    result = deploy_cli("demo", "--env", "dev", "--simulate")
+
+    assert written == ["demo-dev-orchestrator"]  # the first component really was written, then rolled back
+    assert result.exit_code == 1
+    assert "injected: the database went away after the first component" in result.stderr
+    rows = registry_rows()
+    assert {table: rows[table] for table in ("stacks", "components", "connectors", "secrets", "stack_members")} == {
+        "stacks": [], "components": [], "connectors": [], "secrets": [], "stack_members": [],
+    }
+
+
+def test_a_failed_reregistration_leaves_the_previous_one_exactly_as_it_was(store_url: str, demo_recipe: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert deploy_cli("demo", "--env", "dev", "--simulate").exit_code == 0
+    before = registry_rows()
+    _fail_after_first_component(monkeypatch)
+
+    result = deploy_cli("demo", "--env", "dev", "--simulate", "--set", "versioning=false")
+
+    assert result.exit_code == 1
+    assert registry_rows() == before
