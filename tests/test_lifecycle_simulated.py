@@ -129,7 +129,7 @@ def test_deploying_into_another_envs_stack_is_refused() -> None:
     result = deploy_cli("demo", "--env", "staging", "--name", "demo-prod", "--simulate")
 
     assert result.exit_code == 2
-    assert "the registry says stack 'demo-prod' is env 'prod', not 'staging': refusing to deploy it" in result.stderr
+    assert "its state says stack 'demo-prod' is env 'prod', not 'staging': refusing to deploy it" in result.stderr
     assert registry_rows() == before
 
 

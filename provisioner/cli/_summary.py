@@ -67,7 +67,7 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
             )
     console.print(
         f"Deleted {len(report.deleted_resources)} stack resource(s) and swept {len(report.swept)} leftover(s) "
-        "found by their tags."
+        f"carrying deployment id {report.deployment_id or '(none: deployed before deployment ids, state only)'}."
     )
     kept = [(r.type, r.message or r.name, "kept on purpose (data)") for r in report.kept_resources]
     kept_ids = {r.message for r in report.kept_resources}

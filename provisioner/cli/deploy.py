@@ -78,10 +78,12 @@ def deploy_stack(
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
     verb = "Previewing" if plan else "Deploying"
+    from provisioner.interrupt import OperationInterrupted, graceful_sigint
+
     try:
-        with _sink(output, f"{verb} {request.stack_name}") as sink:
+        with graceful_sigint(), _sink(output, f"{verb} {request.stack_name}") as sink:
             outcome = deploy(recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
     if output is OutputFormat.json:
         print_json(outcome)
@@ -150,14 +152,16 @@ def destroy_stack(
             raise InputError("not confirmed: nothing was destroyed")
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
+    from provisioner.interrupt import OperationInterrupted, graceful_sigint
+
     try:
-        with _sink(output, f"Destroying {request.stack_name}") as sink:
+        with graceful_sigint(), _sink(output, f"Destroying {request.stack_name}") as sink:
             say = sink.note if output is OutputFormat.table else None
             outcome = destroy(
                 recipe_obj, request, engine, registry, sink, delete_data=True if delete_data else None, keep_data=keep_data,
                 say=say, adopt=adopt,
             )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "destroy", command)
     if output is OutputFormat.json:
         print_json({**outcome.model_dump(mode="json"), "clean": outcome.report.clean})

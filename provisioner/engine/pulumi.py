@@ -373,6 +373,8 @@ class PulumiEngine:
         """Map Automation API errors to provisioner errors with a clear message."""
         from pulumi.automation import CommandError, ConcurrentUpdateError, StackNotFoundError
 
+        from provisioner import interrupt
+
         try:
             yield
         except StackNotFoundError:
@@ -385,6 +387,7 @@ class PulumiEngine:
                 f"if no other run is active, clear it with: provisioner unlock {request.recipe} --env {request.env}"
             ) from None
         except CommandError as exc:
+            interrupt.check()  # Ctrl-C reaches the Pulumi CLI too (same process group): it cancels, then fails
             text = str(exc)  # the CommandResult: code, stdout and stderr
             failures = collector.failures() if collector else []
             credential = CREDENTIAL_PATTERNS.search(text + " ".join(r.message or "" for r in failures))

@@ -125,7 +125,12 @@ class _EmulatorMocks:
     def new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
         # Pulumi registers resources from worker threads: after a failure, refuse new work,
         # and let the engine wait until the calls already running have finished.
+        from provisioner import interrupt
+
         with self._idle:
+            if interrupt.requested():
+                self._aborted = True
+                raise RuntimeError("not started: interrupted by Ctrl-C")
             if self._aborted:
                 raise RuntimeError("not started: an earlier resource failed")
             self._in_flight += 1
@@ -361,6 +366,9 @@ class SimulatedEngine:
                 if not preview:
                     state.status = "failed"
                     self.store.save(state)
+                from provisioner import interrupt
+
+                interrupt.check()
                 if failures:
                     raise ResourcesFailedError(failures) from exc
                 if mocks.first_error is not None:
@@ -388,6 +396,9 @@ class SimulatedEngine:
             self.store.save(state)
 
     def _delete_one(self, resource: SimulatedResource, ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]) -> None:
+        from provisioner import interrupt
+
+        interrupt.check()
         urn = self._urn(ctx, resource)
         sink.started(urn, resource.type, Op.DELETE)
         try:

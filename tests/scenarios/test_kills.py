@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 
@@ -120,3 +121,53 @@ def test_a_kill_during_destroy_is_finished_by_a_rerun(homes: dict[str, Home], re
     assert again.returncode == 0, again.stderr
     assert resources_by_deployment()[deployment] == 0
     assert not home.state_file("aws", "staging").exists()
+
+
+def test_ctrl_c_during_deploy_stops_cleanly_says_what_exists_and_what_to_run(homes: dict[str, Home]) -> None:
+    home = homes["a"]
+    process = home.start(*DEPLOY)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if len(json.loads(home.state_file("aws", "staging").read_text())["resources"]) >= 10:
+                break
+        except (FileNotFoundError, ValueError):
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert re.fullmatch(r"interrupted: aws-staging has \d+ resource\(s\) in its state( and \d+ operation\(s\) whose result was not recorded)?", lines[-2])
+    assert lines[-1] == (
+        "next: rerun `deploy-stack aws --env staging --region eu-west-1 --simulate` to finish, "
+        "or `destroy-stack aws --env staging --region eu-west-1 --simulate` to remove what exists"
+    )
+    assert "Traceback" not in err
+    assert home.run("provisioner", "unlock", "aws", "--env", "staging", "--yes").stderr.strip().endswith("is not locked.")
+    _rerun_then_destroy(home)
+
+
+def test_ctrl_c_during_destroy_stops_cleanly_and_a_rerun_finishes(homes: dict[str, Home]) -> None:
+    home = homes["a"]
+    assert home.run(*DEPLOY).returncode == 0
+    deployment = deployment_id(home.state_file("aws", "staging"))
+    total = len(json.loads(home.state_file("aws", "staging").read_text())["resources"])
+    process = home.start(*DESTROY)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if len(json.loads(home.state_file("aws", "staging").read_text())["resources"]) <= total - 10:
+                break
+        except (FileNotFoundError, ValueError):
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "next: rerun `destroy-stack aws --env staging --region eu-west-1 --simulate` to finish removing it"
+    again = home.run(*DESTROY)
+    assert again.returncode == 0, again.stderr
+    assert resources_by_deployment()[deployment] == 0
