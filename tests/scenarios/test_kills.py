@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -35,18 +37,28 @@ def _assert_state_valid(home: Home) -> SimulatedStackState | None:
     return SimulatedStackState.model_validate_json(text)
 
 
-def _kill_at_count(home: Home, count: int) -> None:
-    process = home.start(*DEPLOY)
+def _recorded(home: Home) -> int | None:
+    """How many resources the state records right now (None before it exists)."""
+    try:
+        return len(json.loads(home.state_file("aws", "staging").read_text())["resources"])
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _signal_when(home: Home, process: subprocess.Popen[str], reached: Callable[[int], bool], signum: int) -> None:
+    """Send ``signum`` once the recorded resource count satisfies ``reached`` (bounded wait)."""
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        try:
-            state = json.loads(home.state_file("aws", "staging").read_text())
-        except (FileNotFoundError, ValueError):
-            state = {"resources": []}
-        if len(state["resources"]) >= count:
-            process.send_signal(signal.SIGKILL)
-            break
+        count = _recorded(home)
+        if count is not None and reached(count):
+            process.send_signal(signum)
+            return
         time.sleep(0.05)
+
+
+def _kill_at_count(home: Home, count: int) -> None:
+    process = home.start(*DEPLOY)
+    _signal_when(home, process, lambda recorded: recorded >= count, signal.SIGKILL)
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL, f"the deploy ended before the kill point ({process.returncode})"
 
@@ -126,15 +138,7 @@ def test_a_kill_during_destroy_is_finished_by_a_rerun(homes: dict[str, Home], re
 def test_ctrl_c_during_deploy_stops_cleanly_says_what_exists_and_what_to_run(homes: dict[str, Home]) -> None:
     home = homes["a"]
     process = home.start(*DEPLOY)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if len(json.loads(home.state_file("aws", "staging").read_text())["resources"]) >= 10:
-                break
-        except (FileNotFoundError, ValueError):
-            pass
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    _signal_when(home, process, lambda recorded: recorded >= 10, signal.SIGINT)
     _out, err = process.communicate(timeout=120)
 
     assert process.returncode == 130, err
@@ -153,17 +157,9 @@ def test_ctrl_c_during_destroy_stops_cleanly_and_a_rerun_finishes(homes: dict[st
     home = homes["a"]
     assert home.run(*DEPLOY).returncode == 0
     deployment = deployment_id(home.state_file("aws", "staging"))
-    total = len(json.loads(home.state_file("aws", "staging").read_text())["resources"])
+    total = _recorded(home) or 0
     process = home.start(*DESTROY)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if len(json.loads(home.state_file("aws", "staging").read_text())["resources"]) <= total - 10:
-                break
-        except (FileNotFoundError, ValueError):
-            pass
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    _signal_when(home, process, lambda recorded: recorded <= total - 10, signal.SIGINT)
     _out, err = process.communicate(timeout=120)
 
     assert process.returncode == 130, err
