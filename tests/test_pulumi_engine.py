@@ -253,3 +253,16 @@ def test_destroy_clears_pending_operations_left_by_an_interrupted_run() -> None:
     _destroy(fake)
 
     assert fake.imported and fake.imported[-1]["deployment"]["pending_operations"] == []
+
+
+def test_a_redeploy_reads_the_deployment_id_back_from_the_stack_config_and_keeps_it() -> None:
+    fake = _fake()
+    _deploy(fake)
+    first = fake.config["staging"]["provisioner:deploymentId"][0]
+    fake.calls.clear()
+
+    _deploy(fake)
+
+    set_all = next(argv for argv in fake.argvs() if argv[1:3] == ["config", "set-all"])
+    assert f"provisioner:deploymentId={first}" in set_all
+    assert fake.config["staging"]["provisioner:deploymentId"][0] == first

@@ -93,3 +93,21 @@ def test_a_lock_left_by_a_dead_run_is_taken_over_and_a_live_one_refuses(demo_rec
     assert forced.exit_code == 0, forced.stderr
     assert "Cleared the registry lock of demo-dev (destroy by alice on build-7" in forced.stderr
     assert deploy_cli("demo", "--env", "dev", "--simulate").exit_code == 0
+
+
+def test_registration_of_a_stack_another_run_holds_is_refused(demo_recipe: object) -> None:
+    from provisioner.engine.base import StackLockedError
+    from provisioner.recipe_api import ComponentEntry, RecipeContext, RegistrationPlan
+    from provisioner.registry.models import LockInfo
+    from provisioner.registry.service import Registry
+
+    registry = Registry.open()
+    with registry.store.transaction() as tx:
+        tx.insert_lock(LockInfo(name="demo-dev", operation="deploy", user="bob", host="ci-3", pid=77, token="v" * 32,
+                                since=datetime(2026, 12, 1, 8, 0)))
+    plan = RegistrationPlan(components=[ComponentEntry("demo-dev-orchestrator", "orchestrator", "local", {})])
+
+    with pytest.raises(StackLockedError, match="is locked: deploy by bob on ci-3, pid 77"):
+        registry.apply_deployment(plan, RecipeContext("demo", "dev", "demo-dev"))
+
+    assert registry.list_components() == []

@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from provisioner.engine.base import StackLockedError
 from provisioner.errors import InputError
@@ -34,7 +35,7 @@ class StackLocks:
 
     @contextmanager
     def hold(self, stack_name: str, operation: str) -> Iterator[LockInfo]:
-        """Hold ``stack_name``'s lock for the block.
+        """Hold ``stack_name``'s lock for the block (re-entrant within one process).
 
         A lock whose holder died on this host (its pid is gone) is taken over; any other holder
         makes this raise at once.
@@ -47,21 +48,32 @@ class StackLocks:
             token=secrets.token_hex(16), since=datetime.now(timezone.utc).replace(tzinfo=None),
         )
         with self._store.transaction() as tx:
-            if not tx.insert_lock(lock):
-                holder = tx.lock_holder(stack_name)
-                if holder is not None and not self._stale(holder):
-                    raise StackLockedError(
-                        f"stack {stack_name!r} is locked: {holder.describe()}; wait for it to finish, or if that run "
-                        "is dead, clear it with provisioner unlock (with --force when it ran on another host)"
-                    )
-                tx.delete_lock(stack_name)
-                if not tx.insert_lock(lock):
-                    raise StackLockedError(f"stack {stack_name!r} was locked by another run a moment ago; try again")
+            taken = self._take(tx, lock)
+        if not taken:  # this process holds it already (a deploy, then its registration)
+            yield lock
+            return
         try:
             yield lock
         finally:
             with self._store.transaction() as tx:
                 tx.delete_lock(stack_name, lock.token)
+
+    def _take(self, tx: Any, lock: LockInfo) -> bool:
+        """Insert the lock row; False when this same process already holds it."""
+        if tx.insert_lock(lock):
+            return True
+        holder = tx.lock_holder(lock.name)
+        if holder is not None and (holder.host, holder.pid) == (lock.host, lock.pid):
+            return False
+        if holder is not None and not self._stale(holder):
+            raise StackLockedError(
+                f"stack {lock.name!r} is locked: {holder.describe()}; wait for it to finish, or if that run "
+                "is dead, clear it with provisioner unlock (with --force when it ran on another host)"
+            )
+        tx.delete_lock(lock.name)
+        if not tx.insert_lock(lock):
+            raise StackLockedError(f"stack {lock.name!r} was locked by another run a moment ago; try again")
+        return True
 
     def holder(self, stack_name: str) -> LockInfo | None:
         with self._store.transaction() as tx:

@@ -673,7 +673,8 @@ class Registry:
             labels[LABEL_DEPLOYMENT] = context.deployment_id
         with self.audited("deployment.register", context.stack_name):
             self.require_stack_access(context.stack_name, "registering the deployment")
-            return self._apply_deployment(plan, context, labels)
+            with self.locks.hold(context.stack_name, "register"):
+                return self._apply_deployment(plan, context, labels)
 
     def _apply_deployment(self, plan: RegistrationPlan, context: RecipeContext, labels: dict[str, str]) -> DeploymentRecord:
         with self.store.transaction() as tx:
