@@ -143,24 +143,35 @@ def refuse_env_crossing(
     claims: list[tuple[str, str]] = []
     ownership = ownership if ownership is not None else engine.ownership(request)
     if ownership is not None and ownership.env:
-        claims.append(("its state", ownership.env))
+        claims.append(("its state says", ownership.env))
     for env in STANDARD_ENVS:
         # `--env dev --name aws-prod`: the name is prod's default, so prod's state speaks for it.
         if env != request.env and request.stack_name == default_stack_name(request.recipe, env):
             twin = request.model_copy(update={"env": env})
             if engine.ownership(twin) is not None:
-                claims.append(("its state", env))
+                claims.append(("its state says", env))
     for stack in registry.list_stacks():
         if stack.name == request.stack_name and stack.labels.get(LABEL_ENV):
-            claims.append(("the registry", stack.labels[LABEL_ENV]))
+            claims.append(("the registry says", stack.labels[LABEL_ENV]))
     if adopt is not None:
         from provisioner.teardown.flow import adoption_candidates
 
-        claims.extend(("its tags", item.env) for item in adoption_candidates(recipe, request, engine, adopt) if item.env)
+        if ownership is not None:
+            raise InputError(
+                f"this home has state for {request.stack_name!r}: destroy it without --adopt "
+                "(--adopt takes over a deployment whose state is lost)"
+            )
+        candidates = adoption_candidates(recipe, request, engine, adopt)
+        others = sorted({item.stack for item in candidates if item.stack and item.stack != request.stack_name})
+        if others:
+            raise ConflictError(
+                f"deployment {adopt} belongs to stack {', '.join(others)}, not {request.stack_name!r}: nothing was destroyed"
+            )
+        claims.extend(("its tags say", item.env) for item in candidates if item.env)
     for source, env in claims:
         if env != request.env:
             raise ConflictError(
-                f"{source} says stack {request.stack_name!r} is env {env!r}, not {request.env!r}: refusing to {action} it "
+                f"{source} stack {request.stack_name!r} is env {env!r}, not {request.env!r}: refusing to {action} it "
                 f"(use --env {env}{' and type the stack name, or --yes' if env == 'prod' else ''})"
             )
 

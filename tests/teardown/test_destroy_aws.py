@@ -222,3 +222,31 @@ def test_adopt_refuses_a_malformed_id_before_anything_happens() -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: --adopt takes a deployment id")
     assert _vpc_exists(vpc)
+
+
+def test_adopt_refuses_a_deployment_of_another_stack_or_env() -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    tags = [{"Key": STACK_TAG, "Value": "team-b"}, {"Key": "provisioner:env", "Value": "dev"}, {"Key": "provisioner:deployment", "Value": ORPHAN}]
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}])["Vpc"]["VpcId"]
+    prod = _tagged_vpc("10.8.0.0/16", "p" * 26)
+    ec2.create_tags(Resources=[prod], Tags=[{"Key": "provisioner:env", "Value": "prod"}])
+
+    other_stack = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--adopt", ORPHAN)
+    other_env = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--adopt", "p" * 26)
+
+    assert other_stack.exit_code == 2
+    assert other_stack.stderr.strip().splitlines()[-1] == (
+        f"error: deployment {ORPHAN} belongs to stack team-b, not 'aws-dev': nothing was destroyed"
+    )
+    assert other_env.exit_code == 2 and "its tags say stack 'aws-dev' is env 'prod', not 'dev'" in other_env.stderr
+    assert _vpc_exists(vpc) and _vpc_exists(prod)
+
+
+def test_adopt_is_refused_where_the_stack_has_state() -> None:
+    assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
+
+    result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes", "--adopt", ORPHAN)
+
+    assert result.exit_code == 2
+    assert "this home has state for 'aws-dev': destroy it without --adopt" in result.stderr
+    assert cli_json("stack", "list")[0]["name"] == "aws-dev"
