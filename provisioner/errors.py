@@ -35,3 +35,7 @@ class OperationFailedError(ProvisionerError):
     """The operation started but failed (cloud error, failed resource)."""
 
     exit_code = 1
+
+
+class StackLockedError(InputError):
+    """Another run holds the stack's lock."""

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from provisioner.teardown.retention import RetentionPolicy
+from provisioner.retention import RetentionPolicy
 
 STANDARD_ENVS: tuple[str, ...] = ("dev", "staging", "prod")
 # Labels every registry object created by deploy-stack carries; destroy-stack unregisters by them.
@@ -178,7 +178,7 @@ class Recipe:
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()
     # Pulumi config keys the program's providers read, derived from the request (e.g. aws:region).
     provider_config_keys: ClassVar[Mapping[str, str]] = {}
-    # The cloud whose leftovers destroy-stack sweeps by tag ("aws"), if any.
+    # The cloud the recipe deploys to ("aws", "gcp"); None: derived from its provider plugins (cloud_of).
     cloud: ClassVar[str | None] = None
     # Namespaces whose LoadBalancer services and volume claims are deleted before destroy.
     managed_namespaces: ClassVar[tuple[str, ...]] = ()
@@ -204,3 +204,13 @@ class Recipe:
     def summary(self, outputs: Mapping[str, Any], context: RecipeContext) -> list[str]:
         """Lines telling the user how to use what was deployed (no secret values)."""
         return []
+
+
+KNOWN_CLOUDS = ("aws", "gcp")
+
+
+def cloud_of(recipe: Recipe | type[Recipe]) -> str | None:
+    """The one place that decides a recipe's cloud: its ``cloud``, else the cloud provider plugin it needs."""
+    if recipe.cloud:
+        return recipe.cloud
+    return next((plugin.name for plugin in recipe.plugins if plugin.name in KNOWN_CLOUDS), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 
 import boto3
@@ -100,15 +102,20 @@ def test_dev_deploy_then_destroy_leaves_moto_and_registry_empty() -> None:
     assert all(rows == [] for rows in registry_rows().values())
 
 
-def test_without_pulumi_aws_staging_exits_2_with_the_install_hint(tmp_path: object) -> None:
+def test_a_real_aws_deploy_without_the_pulumi_cli_exits_2_with_the_hint_and_creates_nothing(tmp_path: Path) -> None:
     import os
 
+    from provisioner.engine.pulumi import INSTALL_HINT
+
     os.environ["PATH"] = str(tmp_path)
+    home = Path(os.environ["PROVISIONER_HOME"])
 
     result = deploy_cli("aws", "--env", "staging")
 
     assert result.exit_code == 2
-    assert "Pulumi CLI is not installed" in result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {INSTALL_HINT}"]
+    assert not (home / "state").exists() and not (home / "pulumi").exists()  # no Pulumi stack, no workspace
+    assert s3_buckets() == []  # nothing created in the emulator either
     assert all(rows == [] for rows in registry_rows().values())
 
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
-from provisioner.errors import InputError, OperationFailedError
+from provisioner.errors import InputError, OperationFailedError, StackLockedError
 from provisioner.recipe_api import Recipe, RecipeArgs
 
 
@@ -126,10 +126,6 @@ class NullSink:
 
 class EngineUnavailableError(InputError):
     """The engine cannot run here (for example: no Pulumi CLI)."""
-
-
-class StackLockedError(InputError):
-    """Another run holds the stack's lock."""
 
 
 class CredentialsError(InputError):

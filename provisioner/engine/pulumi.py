@@ -34,7 +34,7 @@ from provisioner.engine.base import (
 )
 from provisioner.errors import OperationFailedError
 from provisioner.recipe_api import Recipe, RecipeArgs
-from provisioner.teardown.retention import Node, kept_keys
+from provisioner.retention import Node, kept_keys
 
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
 INSTALL_HINT = (

@@ -26,8 +26,8 @@ from provisioner.engine.base import (
 )
 from provisioner.engine.emulators import EmulationContext, handler_for
 from provisioner.engine.simulated_state import PendingOperation, SimulatedResource, SimulatedStackState, SimulatedStateStore
-from provisioner.recipe_api import Recipe, RecipeArgs, run_program
-from provisioner.teardown.retention import Node, identity_values, kept_keys, referenced_strings
+from provisioner.recipe_api import Recipe, RecipeArgs, cloud_of, run_program
+from provisioner.retention import Node, identity_values, kept_keys, referenced_strings
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
 # Test hooks: kill -9 this process right after the create (or delete) call of the named resource
@@ -322,7 +322,7 @@ class SimulatedEngine:
 
     @contextmanager
     def _emulation(self, recipe: Recipe, region: str) -> Iterator[None]:
-        if any(p.name == "aws" for p in recipe.plugins):
+        if cloud_of(recipe) == "aws":
             with aws_emulation(region) as where:
                 self.emulator_location = where
                 yield

@@ -10,8 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from provisioner.engine.base import StackLockedError
-from provisioner.errors import InputError
+from provisioner.errors import InputError, StackLockedError
 from provisioner.registry.models import LockInfo
 from provisioner.registry.store import Store
 

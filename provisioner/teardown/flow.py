@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from provisioner.config import DeployRequest
 from provisioner.engine.base import Engine, EngineResult, Ownership, ProgressSink, ResourceRecord, ResourcesFailedError
-from provisioner.recipe_api import Recipe
+from provisioner.recipe_api import Recipe, cloud_of
 from provisioner.teardown.aws_sweep import DATA_KINDS, AwsSweeper, Leftover, SweepResult, SweepScope
 
 SIMULATED_KUBE_API_ENV = "PROVISIONER_SIMULATE_KUBE_API"
@@ -132,7 +132,7 @@ def _scope(request: DeployRequest, ownership: Ownership, outputs: dict[str, Any]
 
 def survey(recipe: Recipe, request: DeployRequest, engine: Engine) -> list[Leftover]:
     """What carries the stack's tag in the cloud, read resource by resource; deletes nothing."""
-    if recipe.cloud != "aws":
+    if cloud_of(recipe) != "aws":
         return []
     with _cloud_session(engine, recipe, request):
         return AwsSweeper(None, _region(recipe, request), survey_stack=request.stack_name).find()
@@ -140,7 +140,7 @@ def survey(recipe: Recipe, request: DeployRequest, engine: Engine) -> list[Lefto
 
 def adoption_candidates(recipe: Recipe, request: DeployRequest, engine: Engine, deployment_id: str) -> list[Leftover]:
     """What ``--adopt DEPLOYMENT_ID`` would delete: resources with that id, and what its clusters made."""
-    if recipe.cloud != "aws":
+    if cloud_of(recipe) != "aws":
         return []
     with _cloud_session(engine, recipe, request):
         return _adoption_sweeper(recipe, request, deployment_id).find()
@@ -185,13 +185,13 @@ def teardown(
         try:
             report.found_elsewhere = survey(recipe, request, engine)
         except Exception as exc:
-            report.sweep_failure = f"could not survey the stack's tags on {recipe.cloud}: {' '.join(str(exc).split())}"
+            report.sweep_failure = f"could not survey the stack's tags on {cloud_of(recipe)}: {' '.join(str(exc).split())}"
         report.nothing_to_destroy = report.sweep_failure is None
         return report
     outputs = {k: v.value for k, v in engine.outputs(request, recipe).items()} if ownership is not None else {}
     with _cloud_session(engine, recipe, request):
         sweeper: AwsSweeper | None = None
-        if recipe.cloud == "aws":
+        if cloud_of(recipe) == "aws":
             if ownership is not None:
                 scope = _scope(request, ownership, outputs)
                 if scope is not None:
@@ -217,7 +217,7 @@ def teardown(
                     max_rounds=limits.sweep_rounds, on_event=say,
                 )
             except Exception as exc:
-                report.sweep_failure = f"could not sweep leftovers on {recipe.cloud}: {' '.join(str(exc).split())}"
+                report.sweep_failure = f"could not sweep leftovers on {cloud_of(recipe)}: {' '.join(str(exc).split())}"
             else:
                 _merge_sweep(report, swept)
     return report
@@ -227,7 +227,7 @@ def _cloud_session(engine: Engine, recipe: Recipe, request: DeployRequest) -> An
     """In simulation, route cloud calls to the emulator with fake credentials."""
     from contextlib import nullcontext
 
-    if engine.simulated and recipe.cloud == "aws":
+    if engine.simulated and cloud_of(recipe) == "aws":
         from provisioner.engine.simulated import aws_emulation
 
         return aws_emulation(request.region or recipe.default_region or "us-east-1")

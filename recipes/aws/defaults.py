@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.teardown.retention import RetentionPolicy
+from provisioner.recipe_api import RetentionPolicy
 
 KUBERNETES_VERSION = "1.31"
 POSTGRES_VERSION = "16.4"

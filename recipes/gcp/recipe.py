@@ -88,6 +88,7 @@ class GcpRecipe(Recipe):
         ProviderPlugin("random", "pulumi-random"),
     )
     provider_config_keys = {"gcp:region": "region"}
+    cloud = "gcp"
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
     retention = defaults.RETENTION
 

@@ -440,8 +440,19 @@ def test_db_deletion_takes_the_requested_final_snapshot(destroyed: Chain) -> Non
     assert [s["DBSnapshotIdentifier"] for s in snapshots] == ["teardown-db-final"]
 
 
-def test_deleting_again_is_not_an_error(destroyed: Chain) -> None:
+def test_deleting_again_is_not_an_error_and_brings_nothing_back(destroyed: Chain) -> None:
     destroyed.destroy()
+
+    still_there = [
+        name for name, created in destroyed.resources.items()
+        if handler_for(created.type).exists(created.id, created.state, destroyed.ctx) and not _stays_listed(created)
+    ]
+    assert still_there == []
+
+
+def _stays_listed(created: Created) -> bool:
+    """Resources AWS (and moto) keep listing for a while after deletion: a NAT gateway in state deleted."""
+    return created.type == "aws:ec2/natGateway:NatGateway"
 
 
 # --- Invokes ----------------------------------------------------------------------------------------

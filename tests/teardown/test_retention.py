@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioner.teardown.retention import Node, RetentionPolicy, kept_keys
+from provisioner.retention import Node, RetentionPolicy, kept_keys
 
 POLICY = RetentionPolicy(
     data_types=frozenset({"db", "bucket"}),

@@ -1,4 +1,4 @@
-"""Which resources a destroy keeps when data is retained: pure functions over a dependency graph."""
+"""Which resources a destroy keeps when data is retained: pure functions over a dependency graph (used by the engines and recipes)."""
 
 from __future__ import annotations
 
