@@ -61,6 +61,9 @@ def registry_rows(*, include_audit: bool = False) -> dict[str, list[dict[str, An
 
     rows = raw_rows(store_url(), include_audit=include_audit)
     rows.pop("users", None)  # the first user becomes admin on first use
+    rows.pop("alembic_version", None)  # the schema's revision, written on first use
+    if "settings" in rows:
+        rows["settings"] = [row for row in rows["settings"] if row["key"] != "schema"]
     return rows
 
 

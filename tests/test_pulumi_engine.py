@@ -132,7 +132,8 @@ def test_plan_runs_preview_only_and_registers_nothing() -> None:
     assert all(rows == [] for rows in registry_rows().values())
 
 
-def test_destroy_invokes_destroy_then_stack_rm_and_unregisters() -> None:
+def test_destroy_invokes_destroy_then_stack_rm_and_unregisters(aws_endpoint: str) -> None:
+    """The demo recipe deploys to AWS, so its destroy also sweeps (here: an empty moto) for its deployment id."""
     fake = _fake()
     _deploy(fake)
     fake.calls.clear()

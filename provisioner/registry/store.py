@@ -437,28 +437,8 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _create_schema(engine: Engine) -> None:
-    """Create the tables once, even when several processes open a new registry at the same moment."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(742081)"))  # serialises concurrent creators
-            _Base.metadata.create_all(connection)
-        return
-    for attempt in range(10):
-        try:
-            with engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite: one creator at a time
-                _Base.metadata.create_all(connection)
-            return
-        except (OperationalError, IntegrityError, ProgrammingError) as exc:
-            if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
-                raise
-
-
 class Store:
-    """The registry database; the schema is created on first use."""
+    """The registry database; its schema is migrated to this client's head on open (Alembic)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -471,7 +451,9 @@ class Store:
         self._engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60} if sqlite else {})
         if sqlite:
             _configure_sqlite(self._engine)
-        _create_schema(self._engine)
+        from provisioner.registry.schema import migrate
+
+        migrate(self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -492,5 +474,9 @@ class Store:
         self._engine.dispose()
 
     def drop_all(self) -> None:
-        """Remove every table (tests use this to reset a shared database)."""
+        """Remove every table, the migration history included (tests use this to reset a shared database)."""
+        from sqlalchemy import text
+
         _Base.metadata.drop_all(self._engine)
+        with self._engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -1,0 +1,132 @@
+"""Registry migrations: a 0.1.0 registry upgrades with every row kept, concurrent upgrades are safe,
+and an older client refuses a newer schema with one line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provisioner.registry import schema
+from tests.conftest import POSTGRES_URL_ENV
+from tests.helpers import cli, raw_rows
+
+FIXTURES = Path(__file__).parent / "fixtures"
+V1_DB = FIXTURES / "registry-v0.1.0.db"  # made by commit 20a802a (provisioner 0.1.0), a row in every table
+V1_KEY = FIXTURES / "registry-v0.1.0.secrets.key"
+V1_TABLES = ("audit_log", "components", "connectors", "secrets", "settings", "stack_access", "stack_members", "stacks", "users")
+
+
+def _v1_rows() -> dict[str, list[dict[str, Any]]]:
+    rows = raw_rows(f"sqlite:///{V1_DB}", include_audit=True)
+    assert set(rows) == set(V1_TABLES) and all(rows[table] for table in V1_TABLES)  # the fixture really has a row everywhere
+    return rows
+
+
+def _v1_home(home: Path) -> str:
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copy(V1_DB, home / "registry.db")
+    shutil.copy(V1_KEY, home / "secrets.key")
+    os.chmod(home / "registry.db", 0o600)
+    os.chmod(home / "secrets.key", 0o600)
+    return f"sqlite:///{home / 'registry.db'}"
+
+
+def _without_schema_row(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    return {table: [r for r in rows[table] if not (table == "settings" and r["key"] == schema.SCHEMA_SETTING)] for table in V1_TABLES}
+
+
+def test_the_known_revisions_are_exactly_the_packaged_scripts() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(schema.migrations_config(None))
+    assert [s.revision for s in reversed(list(scripts.walk_revisions()))] == list(schema.REVISIONS)
+    assert scripts.get_current_head() == schema.HEAD
+
+
+def test_a_0_1_0_registry_upgrades_in_place_and_every_row_survives(isolated_environ: Path) -> None:
+    before = _v1_rows()
+    url = _v1_home(isolated_environ)
+    os.environ["PROVISIONER_USER"] = "alice"  # the 0.1.0 registry's admin
+
+    described = cli("stack", "describe", "stack-v1", "--output", "json")
+    secret = cli("secret", "describe", "team-db", "--show-secrets", "--output", "json")
+
+    assert described.exit_code == 0, described.stderr
+    assert secret.exit_code == 0 and "s3cret-v1" in secret.stdout  # encrypted with 0.1.0's key, still readable
+    after = raw_rows(url, include_audit=True)
+    assert after["locks"] == [] and {"alembic_version", "locks"} <= set(after)
+    upgraded = _without_schema_row(after)
+    assert {t: upgraded[t] for t in V1_TABLES if t != "audit_log"} == {t: before[t] for t in V1_TABLES if t != "audit_log"}
+    assert upgraded["audit_log"][: len(before["audit_log"])] == before["audit_log"]  # old audit rows untouched
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(schema.HEAD,)]
+
+
+def test_a_0_1_0_registry_on_postgresql_upgrades_with_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = os.environ.get(POSTGRES_URL_ENV, "")
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set; .ci/run starts PostgreSQL and sets it")
+    from alembic import command
+    from sqlalchemy import MetaData, create_engine
+
+    from provisioner.registry.store import Store
+
+    Store(url).drop_all()
+    engine = create_engine(url)
+    with engine.begin() as connection:  # the 0.1.0 schema, filled with the 0.1.0 fixture's rows
+        command.upgrade(schema.migrations_config(connection), "0001")
+        metadata = MetaData()
+        metadata.reflect(connection)
+        before = _v1_rows()
+        for table in metadata.sorted_tables:
+            if table.name in before:
+                connection.execute(table.insert(), before[table.name])
+                # rows copied with their ids: move the id sequence past them, as 0.1.0's own inserts had
+                connection.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                )
+        connection.exec_driver_sql("DROP TABLE alembic_version")  # as 0.1.0 left it: no migration history
+    engine.dispose()
+
+    Store(url)
+
+    after = _without_schema_row(raw_rows(url, include_audit=True))
+    assert {t: sorted(after[t], key=lambda r: r["id"]) for t in V1_TABLES} == {t: sorted(before[t], key=lambda r: r["id"]) for t in V1_TABLES}
+    Store(url).drop_all()
+
+
+def test_two_processes_upgrading_one_registry_at_once_both_succeed(tmp_path: Path) -> None:
+    url = _v1_home(tmp_path / "shared")
+    code = "import sys; from provisioner.registry.store import Store; Store(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True) for _ in range(4)]
+
+    errors = [(process.wait(timeout=120), process.stderr.read() if process.stderr else "") for process in processes]
+
+    assert [code for code, _ in errors] == [0, 0, 0, 0], errors
+    rows = raw_rows(url, include_audit=True)
+    assert [r for r in rows["settings"] if r["key"] == schema.SCHEMA_SETTING] == [
+        {**[r for r in rows["settings"] if r["key"] == schema.SCHEMA_SETTING][0], "value": {"revision": schema.HEAD, "requires": schema.REQUIRES}}
+    ]
+    assert rows["alembic_version"] == [{"version_num": schema.HEAD}]
+
+
+def test_an_older_client_on_a_newer_schema_exits_2_naming_the_version_to_install(isolated_environ: Path) -> None:
+    assert cli("stack", "list").exit_code == 0  # a registry at this client's head
+    with sqlite3.connect(isolated_environ / "registry.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+        connection.execute("UPDATE settings SET value = ? WHERE key = 'schema'", ('{"revision": "0099", "requires": "provisioner>=0.9.0"}',))
+
+    result = cli("stack", "list")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the registry's schema is at revision 0099, newer than this provisioner knows (up to 0002): "
+        "install provisioner>=0.9.0 (pip install -U provisioner)"
+    ]
