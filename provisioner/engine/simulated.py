@@ -202,7 +202,7 @@ class _EmulatorMocks:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
             self.state.pending = [p for p in self.state.pending if p.key != key]
             self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
-        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op))
+        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
 

@@ -1,0 +1,193 @@
+"""Conformance: rules every built-in recipe keeps in every env, checked on what its program really declares.
+
+Each recipe is deployed by the simulated engine (its resources and their inputs, as Pulumi sends them).
+New recipes get the suite by being listed in RECIPES. Each rule is also shown failing on a broken resource.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from provisioner.cli._deploy_common import resolve
+from provisioner.engine.base import NullSink
+from provisioner.engine.simulated import SimulatedEngine
+from provisioner.recipe_api import STANDARD_ENVS, TAG_DEPLOYMENT, TAG_ENV, TAG_RECIPE, TAG_STACK, TAG_URN
+from provisioner.recipe_registry import RecipeRegistry
+
+RECIPES = ("aws", "gcp", "kubernetes")
+CONTEXT = {"kubernetes": "kind-conformance"}
+# Types Pulumi declares whose APIs take no tags or labels (the rule does not apply to them).
+UNTAGGABLE_PREFIXES = ("random:", "pulumi:")
+
+
+@dataclass(frozen=True)
+class Declared:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+_cache: dict[tuple[str, str], tuple[list[Declared], Any]] = {}
+
+
+def declared(recipe_name: str, env: str) -> tuple[list[Declared], Any]:
+    """The resources a recipe's program declares for an env, with their resolved inputs, and the recipe.
+
+    A simulated deploy (not a preview, which leaves inputs built from other resources unknown), once per run."""
+    if (recipe_name, env) not in _cache:
+        recipe, request, args = resolve(
+            recipe_name, env, config_file=None, sets=None, region=None, name=None, backend=None, context=CONTEXT.get(recipe_name)
+        )
+        from moto import mock_aws
+
+        with mock_aws():  # its own emulator, whatever the test around it points boto3 at
+            result = SimulatedEngine().up(request, recipe, args, preview=False, sink=NullSink())
+        _cache[(recipe_name, env)] = ([Declared(r.type, r.name, dict(r.inputs or {})) for r in result.resources], recipe)
+    return _cache[(recipe_name, env)]
+
+
+# ----- the rules: each returns the names of the resources that break it ----------------------------
+
+
+def _tag_keys(resource: Declared) -> tuple[set[str], set[str]] | None:
+    """(the tag or label keys it carries, the ones it must carry), or None for a resource without tags."""
+    if resource.type.startswith(UNTAGGABLE_PREFIXES):
+        return None
+    if resource.type.startswith("aws:") and "tags" in resource.inputs:
+        return set(resource.inputs["tags"] or {}), {TAG_STACK, TAG_ENV, TAG_RECIPE, TAG_DEPLOYMENT, TAG_URN}
+    if resource.type.startswith("gcp:") and ("labels" in resource.inputs or "resourceLabels" in resource.inputs):
+        keys = set(resource.inputs.get("labels") or resource.inputs.get("resourceLabels") or {})
+        return keys, {"provisioner-stack", "provisioner-env", "provisioner-recipe", "provisioner-deployment", "provisioner-urn"}
+    if resource.type.startswith("kubernetes:") and isinstance(resource.inputs.get("metadata"), dict):
+        keys = set((resource.inputs["metadata"] or {}).get("labels") or {})
+        return keys, {"provisioner.io/stack", "provisioner.io/env", "provisioner.io/recipe", "provisioner.io/deployment"}
+    return None
+
+
+def ownership_tags(resources: list[Declared]) -> list[str]:
+    """Every resource that takes tags or labels carries the stack, env, recipe and deployment ones (AWS: and its URN)."""
+    broken = []
+    for resource in resources:
+        found = _tag_keys(resource)
+        if found is not None and not found[1] <= found[0]:
+            broken.append(resource.name)
+    return broken
+
+
+def untagged_taggable(resources: list[Declared]) -> list[str]:
+    """AWS resources of types that take tags, declared without any (they would escape the ownership rules)."""
+    from recipes.aws.guardrails import UNTAGGABLE
+
+    return [
+        r.name for r in resources
+        if r.type.startswith("aws:") and r.type not in UNTAGGABLE and not r.type.startswith("aws:iam/policy") and "tags" not in r.inputs
+    ]
+
+
+def _actions(document: Any) -> list[str]:
+    document = json.loads(document) if isinstance(document, str) else document or {}
+    statements = document.get("Statement", [])
+    found: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") == "Allow":
+            actions = statement.get("Action", [])
+            found += actions if isinstance(actions, list) else [actions]
+    return found
+
+
+def wildcard_actions(resources: list[Declared]) -> list[str]:
+    """No IAM policy we write allows `*` or `service:*`."""
+    keys = {"aws:iam/rolePolicy:RolePolicy": "policy", "aws:iam/policy:Policy": "policy", "aws:s3/bucketPolicy:BucketPolicy": "policy"}
+    return [r.name for r in resources if r.type in keys and any(a == "*" or a.endswith(":*") for a in _actions(r.inputs.get(keys[r.type])))]
+
+
+def authoritative_bindings(resources: list[Declared]) -> list[str]:
+    """No GCP IAM binding or policy resource: they replace every other member of a role."""
+    return [r.name for r in resources if r.type.startswith("gcp:") and ("IAMBinding" in r.type or "IAMPolicy" in r.type or "iAMBinding" in r.type or "iAMPolicy" in r.type)]
+
+
+def public_buckets(resources: list[Declared]) -> list[str]:
+    """Buckets are never public: S3 has every public-access flag on; GCS has uniform access and public access prevention."""
+    broken = []
+    blocks = {r.inputs.get("bucket") for r in resources if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+              and all(r.inputs.get(flag) for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))}
+    for r in resources:
+        if r.type == "aws:s3/bucket:Bucket" and not blocks:
+            broken.append(r.name)
+        if r.type == "gcp:storage/bucket:Bucket" and (r.inputs.get("publicAccessPrevention") != "enforced" or not r.inputs.get("uniformBucketLevelAccess")):
+            broken.append(r.name)
+    return broken
+
+
+def prod_retention(resources: list[Declared], recipe: Any) -> list[str]:
+    """Prod keeps its data: the recipe declares a retention policy, and the plan really has data it keeps."""
+    if recipe.retention is None:
+        return [f"recipe {recipe.name} declares no retention policy"]
+    if not any(r.type in recipe.retention.data_types for r in resources):
+        return [f"recipe {recipe.name}: none of its retained data types ({', '.join(sorted(recipe.retention.data_types))}) is declared in prod"]
+    return []
+
+
+def teardown_support(recipe: Any) -> list[str]:
+    """A recipe that runs workloads in a cluster declares the namespaces pre-destroy cleans."""
+    return [] if recipe.managed_namespaces else [f"recipe {recipe.name} declares no namespaces for pre-destroy"]
+
+
+RULES: dict[str, Callable[[list[Declared]], list[str]]] = {
+    "ownership-tags": ownership_tags,
+    "untagged-taggable": untagged_taggable,
+    "wildcard-actions": wildcard_actions,
+    "authoritative-bindings": authoritative_bindings,
+    "public-buckets": public_buckets,
+}
+
+
+@pytest.mark.parametrize("env", STANDARD_ENVS)
+@pytest.mark.parametrize("recipe_name", RECIPES)
+def test_every_recipe_keeps_every_rule_in_every_env(recipe_name: str, env: str) -> None:
+    resources, recipe = declared(recipe_name, env)
+
+    broken = {rule: check(resources) for rule, check in RULES.items()}
+    if env == "prod":
+        broken["prod-retention"] = prod_retention(resources, recipe)
+    broken["teardown-support"] = teardown_support(recipe)
+
+    assert {rule: names for rule, names in broken.items() if names} == {}
+    assert sum(1 for r in resources if _tag_keys(r) is not None) >= 4  # the tag rule really had resources to check
+
+
+def test_the_built_in_recipes_are_all_under_the_suite() -> None:
+    assert sorted(name for name in RecipeRegistry().names() if name in ("aws", "gcp", "kubernetes")) == sorted(RECIPES)
+
+
+BROKEN = [
+    pytest.param("ownership-tags", "aws", Declared("aws:s3/bucket:Bucket", "b", {"tags": {TAG_STACK: "s", TAG_ENV: "dev", TAG_RECIPE: "aws"}}), id="tag-without-deployment"),
+    pytest.param("ownership-tags", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"labels": {"provisioner-stack": "s"}}), id="label-without-deployment"),
+    pytest.param("untagged-taggable", "aws", Declared("aws:ec2/vpc:Vpc", "v", {"cidrBlock": "10.0.0.0/16"}), id="vpc-without-tags"),
+    pytest.param("wildcard-actions", "aws", Declared("aws:iam/rolePolicy:RolePolicy", "p", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})}), id="s3-star"),
+    pytest.param("authoritative-bindings", "gcp", Declared("gcp:projects/iAMBinding:IAMBinding", "i", {"role": "roles/viewer"}), id="project-binding"),
+    pytest.param("public-buckets", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"uniformBucketLevelAccess": True, "publicAccessPrevention": "inherited"}), id="gcs-public"),
+]
+
+
+@pytest.mark.parametrize(("rule", "recipe_name", "bad"), BROKEN)
+def test_each_rule_fails_on_a_deliberately_broken_resource(rule: str, recipe_name: str, bad: Declared) -> None:
+    resources, _recipe = declared(recipe_name, "staging")
+
+    assert RULES[rule]([*resources, bad]) == [bad.name]
+
+
+def test_prod_retention_fails_for_a_recipe_that_declares_none() -> None:
+    resources, recipe = declared("gcp", "prod")
+
+    class NoRetention:
+        name = "gcp-broken"
+        retention = None
+
+    assert prod_retention(resources, NoRetention()) == ["recipe gcp-broken declares no retention policy"]
+    assert prod_retention([r for r in resources if r.type not in recipe.retention.data_types], recipe) != []
