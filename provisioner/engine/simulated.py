@@ -25,6 +25,7 @@ from provisioner.engine.base import (
     ResourcesFailedError,
 )
 from provisioner.engine.emulators import EmulationContext, handler_for
+from provisioner.guardrails import violations
 from provisioner.engine.simulated_state import PendingOperation, SimulatedResource, SimulatedStackState, SimulatedStateStore
 from provisioner.recipe_api import Recipe, RecipeArgs, cloud_of, run_program
 from provisioner.retention import Node, identity_values, kept_keys, referenced_strings
@@ -163,6 +164,12 @@ class _EmulatorMocks:
         old = self.previous.get(key)
         op = Op.UPDATE if old else Op.CREATE
         urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
+        broken = violations(args.typ, inputs)
+        if broken:  # the guardrails of the policy pack, run here as `pulumi preview --policy-pack` would
+            message = "; ".join(f"guardrail {rule}: {text}" for rule, text in broken)
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, failed=True, message=message))
+            self.sink.failed(urn, args.typ, message)
+            raise RuntimeError(message)
         if self.preview:
             self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
             return (old.id if old else None), inputs

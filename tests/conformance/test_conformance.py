@@ -16,6 +16,7 @@ import pytest
 from provisioner.cli._deploy_common import resolve
 from provisioner.engine.base import NullSink
 from provisioner.engine.simulated import SimulatedEngine
+from provisioner.guardrails import violations
 from provisioner.recipe_api import STANDARD_ENVS, TAG_DEPLOYMENT, TAG_ENV, TAG_RECIPE, TAG_STACK, TAG_URN
 from provisioner.recipe_registry import RecipeRegistry
 
@@ -89,39 +90,19 @@ def untagged_taggable(resources: list[Declared]) -> list[str]:
     ]
 
 
-def _actions(document: Any) -> list[str]:
-    document = json.loads(document) if isinstance(document, str) else document or {}
-    statements = document.get("Statement", [])
-    found: list[str] = []
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Effect") == "Allow":
-            actions = statement.get("Action", [])
-            found += actions if isinstance(actions, list) else [actions]
-    return found
+def guardrails(resources: list[Declared]) -> list[str]:
+    """The policy pack's rules (no wildcard action, no public bucket, no authoritative binding, encryption at rest)."""
+    return [r.name for r in resources if violations(r.type, r.inputs)]
 
 
-def wildcard_actions(resources: list[Declared]) -> list[str]:
-    """No IAM policy we write allows `*` or `service:*`."""
-    keys = {"aws:iam/rolePolicy:RolePolicy": "policy", "aws:iam/policy:Policy": "policy", "aws:s3/bucketPolicy:BucketPolicy": "policy"}
-    return [r.name for r in resources if r.type in keys and any(a == "*" or a.endswith(":*") for a in _actions(r.inputs.get(keys[r.type])))]
-
-
-def authoritative_bindings(resources: list[Declared]) -> list[str]:
-    """No GCP IAM binding or policy resource: they replace every other member of a role."""
-    return [r.name for r in resources if r.type.startswith("gcp:") and ("IAMBinding" in r.type or "IAMPolicy" in r.type or "iAMBinding" in r.type or "iAMPolicy" in r.type)]
-
-
-def public_buckets(resources: list[Declared]) -> list[str]:
-    """Buckets are never public: S3 has every public-access flag on; GCS has uniform access and public access prevention."""
-    broken = []
-    blocks = {r.inputs.get("bucket") for r in resources if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-              and all(r.inputs.get(flag) for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))}
-    for r in resources:
-        if r.type == "aws:s3/bucket:Bucket" and not blocks:
-            broken.append(r.name)
-        if r.type == "gcp:storage/bucket:Bucket" and (r.inputs.get("publicAccessPrevention") != "enforced" or not r.inputs.get("uniformBucketLevelAccess")):
-            broken.append(r.name)
-    return broken
+def s3_public_access_blocked(resources: list[Declared]) -> list[str]:
+    """Every S3 bucket has a public access block naming it (its flags are checked by the guardrails)."""
+    blocked = {r.inputs.get("bucket") for r in resources if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"}
+    # A bucket's physical name is its logical name plus Pulumi's auto-name suffix, unless given.
+    return [
+        r.name for r in resources if r.type == "aws:s3/bucket:Bucket"
+        and not any(str(name).startswith(str(r.inputs.get("bucket") or r.name)) for name in blocked if name)
+    ]
 
 
 def prod_retention(resources: list[Declared], recipe: Any) -> list[str]:
@@ -141,9 +122,8 @@ def teardown_support(recipe: Any) -> list[str]:
 RULES: dict[str, Callable[[list[Declared]], list[str]]] = {
     "ownership-tags": ownership_tags,
     "untagged-taggable": untagged_taggable,
-    "wildcard-actions": wildcard_actions,
-    "authoritative-bindings": authoritative_bindings,
-    "public-buckets": public_buckets,
+    "guardrails": guardrails,
+    "s3-public-access-blocked": s3_public_access_blocked,
 }
 
 
@@ -169,9 +149,11 @@ BROKEN = [
     pytest.param("ownership-tags", "aws", Declared("aws:s3/bucket:Bucket", "b", {"tags": {TAG_STACK: "s", TAG_ENV: "dev", TAG_RECIPE: "aws"}}), id="tag-without-deployment"),
     pytest.param("ownership-tags", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"labels": {"provisioner-stack": "s"}}), id="label-without-deployment"),
     pytest.param("untagged-taggable", "aws", Declared("aws:ec2/vpc:Vpc", "v", {"cidrBlock": "10.0.0.0/16"}), id="vpc-without-tags"),
-    pytest.param("wildcard-actions", "aws", Declared("aws:iam/rolePolicy:RolePolicy", "p", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})}), id="s3-star"),
-    pytest.param("authoritative-bindings", "gcp", Declared("gcp:projects/iAMBinding:IAMBinding", "i", {"role": "roles/viewer"}), id="project-binding"),
-    pytest.param("public-buckets", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"uniformBucketLevelAccess": True, "publicAccessPrevention": "inherited"}), id="gcs-public"),
+    pytest.param("guardrails", "aws", Declared("aws:iam/rolePolicy:RolePolicy", "p", {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})}), id="s3-star"),
+    pytest.param("guardrails", "gcp", Declared("gcp:projects/iAMBinding:IAMBinding", "i", {"role": "roles/viewer"}), id="project-binding"),
+    pytest.param("guardrails", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"uniformBucketLevelAccess": True, "publicAccessPrevention": "inherited"}), id="gcs-public"),
+    pytest.param("guardrails", "aws", Declared("aws:rds/instance:Instance", "db", {"storageEncrypted": False}), id="rds-unencrypted"),
+    pytest.param("s3-public-access-blocked", "aws", Declared("aws:s3/bucket:Bucket", "b2", {"tags": {}}), id="bucket-without-block"),
 ]
 
 
