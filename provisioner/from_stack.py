@@ -25,12 +25,6 @@ from provisioner.errors import ConflictError, InputError, NotFoundError, Operati
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeContext, RegistrationPlan
 from provisioner.registry.service import DeploymentRecord, Registry
 
-# An output only one recipe's program exports, and the recipe whose mapping reads it.
-RECIPE_MARKERS: tuple[tuple[str, str], ...] = (
-    ("cluster_arn", "aws"),
-    ("connector_service_account", "gcp"),
-    ("kube_context", "kubernetes"),
-)
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml", "Pulumi.json")
 PASSPHRASE_FILE_ENV = "PULUMI_CONFIG_PASSPHRASE_FILE"
 BACKEND_ENV = "PROVISIONER_BACKEND"
@@ -112,7 +106,7 @@ def register_from_stack(
     read = read_stack_outputs(source, stack=stack, recipe=recipe, backend=backend, pulumi_command=command)
     if not read.outputs:
         raise InputError(f"{read.describe()} has no outputs: deploy it first (pulumi up)")
-    recipe_name = recipe or read.recipe or guess_recipe(read.outputs, read.describe())
+    recipe_name = recipe or read.recipe or guess_recipe(read.plain(), read.describe())
     recipe_obj = recipes.get(recipe_name)
     stack_name = name or default_stack_name(recipe_name, env)
     context = RecipeContext(recipe_name, env, stack_name)
@@ -150,19 +144,45 @@ def read_stack_outputs(
 
 
 def guess_recipe(outputs: Mapping[str, Any], where: str = "the stack") -> str:
-    """The recipe whose program exports these outputs, told by an output only it exports."""
-    found = sorted({recipe for key, recipe in RECIPE_MARKERS if key in outputs})
-    if len(found) == 1:
-        return found[0]
-    choices = "|".join(recipe for _, recipe in RECIPE_MARKERS)
-    if found:
-        raise InputError(f"the outputs of {where} look like several recipes ({', '.join(found)}): pass --recipe {choices}")
-    markers = ", ".join(f"{key} ({recipe})" for key, recipe in RECIPE_MARKERS)
+    """The installed recipe (plugins included) whose Outputs model these outputs validate against.
+
+    Raises:
+        InputError: no recipe's model fits, or several do (``--recipe`` then picks one).
+    """
+    from pydantic import ValidationError
+
+    from provisioner.recipe_registry import RecipeRegistry
+
+    registry = RecipeRegistry()
+    names = registry.names()
+    fits: list[str] = []
+    distance: dict[str, tuple[list[str], list[str]]] = {}
+    for name in names:
+        model = registry.get(name).outputs_model
+        if model is None:
+            continue
+        try:
+            model.model_validate(dict(outputs))
+        except ValidationError:
+            required = {key for key, info in model.model_fields.items() if info.is_required()}
+            distance[name] = (sorted(required - set(outputs)), sorted(set(outputs) - set(model.model_fields)))
+            continue
+        fits.append(name)
+    choices = "|".join(names)
+    if len(fits) == 1:
+        return fits[0]
+    if fits:
+        raise InputError(f"the outputs of {where} fit several recipes ({', '.join(fits)}): pass --recipe {choices}")
     keys = sorted(outputs)
     shown = ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+    closest = ""
+    if distance:
+        name, (missing, extra) = min(distance.items(), key=lambda item: (len(item[1][0]) + len(item[1][1]), item[0]))
+        if len(missing) + len(extra) < len(registry.get(name).outputs_model.model_fields):  # type: ignore[union-attr]
+            parts = ([f"lack {', '.join(missing)}"] if missing else []) + ([f"have extra {', '.join(extra)}"] if extra else [])
+            closest = f"; the closest is {name}, and these outputs {' and '.join(parts)}"
     raise InputError(
-        f"cannot tell which recipe's mapping fits the outputs of {where} (it exports {shown}; "
-        f"none of {markers}): pass --recipe {choices}"
+        f"the outputs of {where} ({shown}) fit no installed recipe's outputs model{closest}: pass --recipe {choices}"
     )
 
 

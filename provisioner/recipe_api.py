@@ -57,6 +57,30 @@ class RecipeArgs(BaseModel):
         return found
 
 
+class RecipeOutputs(BaseModel):
+    """Base of every recipe's Outputs model: exactly the keys its program exports (extra keys are errors).
+
+    Mark a secret output with ``Field(json_schema_extra={"secret": True})``; the program must
+    export it as a secret (the conformance suite checks both ways).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        return {
+            name for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+        }
+
+
+def secret_output() -> Any:
+    """A required field for a secret output."""
+    from pydantic import Field
+
+    return Field(json_schema_extra={"secret": True})
+
+
 @dataclass(frozen=True)
 class RecipeContext:
     """Facts about one deployment that a recipe's program and output mapping may use."""
@@ -173,6 +197,8 @@ class Recipe:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     args_model: ClassVar[type[RecipeArgs]]
+    # The stack outputs the program exports; `register --from-stack` recognises a recipe by it.
+    outputs_model: ClassVar[type[RecipeOutputs] | None] = None
     presets: ClassVar[Mapping[str, Mapping[str, Any]]]
     default_region: ClassVar[str | None] = None
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()

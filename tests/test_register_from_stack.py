@@ -203,11 +203,11 @@ def test_the_cli_registers_a_kubernetes_project_guessed_from_its_outputs(tmp_pat
 @pytest.mark.parametrize(
     ("outputs", "extra", "message"),
     [
-        pytest.param({"website_url": "https://example.com", "bucket": "b"}, [], "cannot tell which recipe", id="unknown-outputs"),
-        pytest.param({**AWS_OUTPUTS, "kube_context": "kind-x"}, [], "look like several recipes", id="ambiguous-outputs"),
+        pytest.param({"website_url": "https://example.com", "bucket": "b"}, [], "fit no installed recipe's outputs model: pass --recipe", id="unknown-outputs"),
+        pytest.param({**AWS_OUTPUTS, "kube_context": "kind-x"}, [], "the closest is aws, and these outputs have extra kube_context", id="aws-plus-an-extra-output"),
         pytest.param(
             {k: v for k, v in AWS_OUTPUTS.items() if k not in ("bucket_name", "connector_role_arn")}, [],
-            "lack bucket_name, connector_role_arn", id="aws-outputs-missing-keys",
+            "the closest is aws, and these outputs lack bucket_name, connector_role_arn", id="aws-outputs-missing-keys",
         ),
         pytest.param(KUBERNETES_OUTPUTS, ["--recipe", "aws"], "lack bucket_name, cluster_name, connector_role_arn", id="wrong-recipe"),
         pytest.param({}, [], "has no outputs", id="never-deployed"),
@@ -290,3 +290,15 @@ def test_without_the_pulumi_cli_it_exits_2_with_the_install_hint(tmp_path: Path)
     assert result.exit_code == 2
     assert INSTALL_HINT in " ".join(result.stderr.split())
     assert all(rows == [] for rows in registry_rows().values())
+
+
+def test_a_plugin_recipe_is_recognised_from_its_outputs_model(tmp_path: Path, demo_recipe: object) -> None:
+    outputs = {"bucket_name": "team-bucket", "tracking_uri": "https://mlflow.team.example.com", "tracking_username": "admin",
+               "tracking_password": "pw-from-the-stack"}
+    fake = _fake(outputs, secrets={"tracking_password"})
+
+    outcome = register_from_stack(str(_project(tmp_path, "team-demo")), env="dev", stack="dev", pulumi_command=fake)
+
+    assert (outcome.recipe, outcome.stack) == ("demo", "demo-dev")
+    assert outcome.registered.components == ["demo-dev-orchestrator", "demo-dev-artifacts", "demo-dev-tracker"]
+    assert "pw-from-the-stack" not in json.dumps(registry_rows(), default=str)

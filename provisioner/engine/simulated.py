@@ -255,6 +255,8 @@ def run_program_with_mocks(
     loop.set_exception_handler(lambda _loop, _context: None)
     asyncio.set_event_loop(loop)
     try:
+        # set_mocks keeps an existing root stack, and with it the exports of an earlier program in this process.
+        settings.set_root_resource(None)  # type: ignore[arg-type]
         pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=preview)
         program()
         loop.run_until_complete(wait_for_rpcs())

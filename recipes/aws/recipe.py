@@ -15,7 +15,9 @@ from provisioner.recipe_api import (
     Recipe,
     RecipeArgs,
     RecipeContext,
+    RecipeOutputs,
     RegistrationPlan,
+    secret_output,
 )
 from recipes.aws import defaults
 from recipes.kubernetes import defaults as k8s_defaults
@@ -96,6 +98,32 @@ class AwsArgs(RecipeArgs):
         return self
 
 
+class AwsOutputs(RecipeOutputs):
+    """What the aws program exports (also the embedding examples, through export_stack_outputs)."""
+
+    region: str
+    vpc_id: str
+    cluster_name: str
+    cluster_arn: str
+    oidc_issuer: str
+    kubeconfig: str
+    bucket_name: str
+    repository_url: str
+    pipelines_namespace: str
+    pipelines_role_arn: str
+    mlflow_role_arn: str
+    sagemaker_role_arn: str
+    connector_role_arn: str
+    database_address: str
+    mlflow_service_type: str
+    mlflow_open_to_all: bool
+    mlflow_tracking_uri: str
+    mlflow_internal_uri: str
+    mlflow_port_forward: str
+    mlflow_username: str
+    mlflow_password: str = secret_output()
+
+
 class AwsRecipe(Recipe):
     """The flagship recipe."""
 
@@ -113,6 +141,7 @@ class AwsRecipe(Recipe):
     provider_config_keys = {"aws:region": "region"}
     retention = defaults.RETENTION
     cloud = "aws"
+    outputs_model = AwsOutputs
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
@@ -240,3 +269,4 @@ def aws_registration(outputs: Mapping[str, Any], context: RecipeContext) -> Regi
         ],
         notes=[],
     )
+

@@ -16,7 +16,9 @@ from provisioner.recipe_api import (
     Recipe,
     RecipeArgs,
     RecipeContext,
+    RecipeOutputs,
     RegistrationPlan,
+    secret_output,
 )
 from recipes.gcp import defaults
 from recipes.kubernetes import defaults as k8s_defaults
@@ -73,6 +75,26 @@ def zones_for(region: str, zone: str, regional: bool) -> list[str]:
     return [zone or known[0]]
 
 
+class GcpOutputs(RecipeOutputs):
+    """What the gcp program exports."""
+
+    project: str
+    region: str
+    cluster_name: str
+    kubeconfig: str
+    bucket_name: str
+    repository_url: str
+    pipelines_namespace: str
+    connector_service_account: str
+    vertex_service_account: str
+    mlflow_service_type: str
+    mlflow_open_to_all: bool
+    mlflow_tracking_uri: str
+    mlflow_port_forward: str
+    mlflow_username: str
+    mlflow_password: str = secret_output()
+
+
 class GcpRecipe(Recipe):
     """GKE, GCS, Artifact Registry, Cloud SQL and MLflow on GCP."""
 
@@ -89,6 +111,7 @@ class GcpRecipe(Recipe):
     )
     provider_config_keys = {"gcp:region": "region"}
     cloud = "gcp"
+    outputs_model = GcpOutputs
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
     retention = defaults.RETENTION
 

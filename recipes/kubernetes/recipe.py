@@ -15,7 +15,9 @@ from provisioner.recipe_api import (
     Recipe,
     RecipeArgs,
     RecipeContext,
+    RecipeOutputs,
     RegistrationPlan,
+    secret_output,
 )
 from recipes.kubernetes import defaults
 
@@ -158,6 +160,25 @@ def export_stack_outputs(stack: Any, kube_context: str, settings: MlflowSettings
     pulumi.export("mlflow_open_to_all", settings.service_type == "LoadBalancer" and open_ranges)
 
 
+class KubernetesOutputs(RecipeOutputs):
+    """What the kubernetes program exports."""
+
+    kube_context: str
+    pipelines_namespace: str
+    pipelines_service_account: str
+    artifact_path: str
+    minio_endpoint: str
+    minio_access_key: str
+    minio_secret_key: str = secret_output()
+    mlflow_service_type: str
+    mlflow_tracking_uri: str
+    mlflow_internal_uri: str
+    mlflow_port_forward: str
+    mlflow_username: str
+    mlflow_password: str = secret_output()
+    mlflow_open_to_all: bool
+
+
 class KubernetesRecipe(Recipe):
     """MLflow behind basic auth, MinIO, and a pipeline namespace, on an existing cluster."""
 
@@ -168,6 +189,7 @@ class KubernetesRecipe(Recipe):
     plugins = (ProviderPlugin("kubernetes", "pulumi-kubernetes"), ProviderPlugin("random", "pulumi-random"))
     context_field = "kube_context"
     managed_namespaces = (defaults.MLFLOW_NAMESPACE, defaults.PIPELINES_NAMESPACE)
+    outputs_model = KubernetesOutputs
     retention = defaults.RETENTION
 
     def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:

@@ -34,6 +34,7 @@ class Declared:
 
 
 _cache: dict[tuple[str, str], tuple[list[Declared], Any]] = {}
+_exports: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def declared(recipe_name: str, env: str) -> tuple[list[Declared], Any]:
@@ -49,6 +50,7 @@ def declared(recipe_name: str, env: str) -> tuple[list[Declared], Any]:
         with mock_aws():  # its own emulator, whatever the test around it points boto3 at
             result = SimulatedEngine().up(request, recipe, args, preview=False, sink=NullSink())
         _cache[(recipe_name, env)] = ([Declared(r.type, r.name, dict(r.inputs or {})) for r in result.resources], recipe)
+        _exports[(recipe_name, env)] = dict(result.outputs)
     return _cache[(recipe_name, env)]
 
 
@@ -173,3 +175,15 @@ def test_prod_retention_fails_for_a_recipe_that_declares_none() -> None:
 
     assert prod_retention(resources, NoRetention()) == ["recipe gcp-broken declares no retention policy"]
     assert prod_retention([r for r in resources if r.type not in recipe.retention.data_types], recipe) != []
+
+
+@pytest.mark.parametrize("env", STANDARD_ENVS)
+@pytest.mark.parametrize("recipe_name", RECIPES)
+def test_the_outputs_model_is_exactly_what_the_program_exports_with_secrets_marked(recipe_name: str, env: str) -> None:
+    _resources, recipe = declared(recipe_name, env)
+    exports = _exports[(recipe_name, env)]
+
+    assert recipe.outputs_model is not None
+    assert sorted(exports) == sorted(recipe.outputs_model.model_fields)
+    assert {key for key, value in exports.items() if value.secret} == recipe.outputs_model.secret_fields()
+    recipe.outputs_model.model_validate({key: value.value for key, value in exports.items()})

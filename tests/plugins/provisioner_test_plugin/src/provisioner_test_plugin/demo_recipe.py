@@ -13,7 +13,9 @@ from provisioner.recipe_api import (
     Recipe,
     RecipeArgs,
     RecipeContext,
+    RecipeOutputs,
     RegistrationPlan,
+    secret_output,
 )
 
 
@@ -30,6 +32,15 @@ class DemoArgs(RecipeArgs):
     license_key: str = Field("", json_schema_extra={"secret": True})
 
 
+class DemoOutputs(RecipeOutputs):
+    """What the demo program exports."""
+
+    bucket_name: str
+    tracking_uri: str
+    tracking_username: str
+    tracking_password: str = secret_output()
+
+
 class DemoRecipe(Recipe):
     name = "demo"
     description = "Test recipe: an artifact bucket plus a tracker password."
@@ -41,6 +52,7 @@ class DemoRecipe(Recipe):
     }
     default_region = "eu-west-1"
     plugins = (ProviderPlugin("aws", "pulumi-aws"), ProviderPlugin("random", "pulumi-random"))
+    outputs_model = DemoOutputs
     provider_config_keys = {"aws:region": "region"}
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
