@@ -190,6 +190,17 @@ class AwsSweeper:
         message = " ".join(str(exc).split())
         return Leftover(kind="unreadable", id=resource_id, region=self.region, detail=f"{kind}: could not read its tags: {message}")
 
+    def _judged(self, kind: str, resource_id: str, read_tags: Callable[[], Any], **price: Any) -> Iterator[Leftover]:
+        """Read one resource's tags ourselves: yield it if it is ours, as unreadable if its tags cannot be read."""
+        try:
+            tags = _Tags(_tag_dict(read_tags()))
+        except Exception as exc:
+            if not _gone(exc):  # gone meanwhile: nothing to do; anything else is reported, never skipped
+                yield self._unreadable(kind, resource_id, exc)
+            return
+        if self._matches(tags):
+            yield self._leftover(kind, resource_id, tags, **price)
+
     # ----- finding -------------------------------------------------------------------------
 
     def find(self) -> list[Leftover]:
@@ -331,24 +342,17 @@ class AwsSweeper:
                     )
         for page in self._pages("rds", "describe_db_snapshots"):  # manual and automated: both are data
             for snapshot in page["DBSnapshots"]:
-                try:
-                    tags = _Tags(_tag_dict(rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]))
-                except Exception as exc:
-                    if not _gone(exc):
-                        yield self._unreadable("rds-snapshot", snapshot["DBSnapshotIdentifier"], exc)
-                    continue
-                if self._matches(tags):
-                    yield self._leftover("rds-snapshot", snapshot["DBSnapshotIdentifier"], tags, size_gb=snapshot.get("AllocatedStorage", 0))
+                arn = snapshot["DBSnapshotArn"]
+                yield from self._judged(
+                    "rds-snapshot", snapshot["DBSnapshotIdentifier"], lambda: rds.list_tags_for_resource(ResourceName=arn)["TagList"],
+                    size_gb=snapshot.get("AllocatedStorage", 0),
+                )
         for page in self._pages("rds", "describe_db_subnet_groups"):
             for group in page["DBSubnetGroups"]:
-                try:
-                    tags = _Tags(_tag_dict(rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]))
-                except Exception as exc:
-                    if not _gone(exc):
-                        yield self._unreadable("rds-subnet-group", group["DBSubnetGroupName"], exc)
-                    continue
-                if self._matches(tags):
-                    yield self._leftover("rds-subnet-group", group["DBSubnetGroupName"], tags)
+                arn = group["DBSubnetGroupArn"]
+                yield from self._judged(
+                    "rds-subnet-group", group["DBSubnetGroupName"], lambda: rds.list_tags_for_resource(ResourceName=arn)["TagList"]
+                )
 
     def _s3(self) -> Iterator[Leftover]:
         s3 = self._client("s3")
@@ -373,37 +377,20 @@ class AwsSweeper:
         ecr = self._client("ecr")
         for page in self._pages("ecr", "describe_repositories"):
             for repository in page["repositories"]:
-                try:
-                    tags = _Tags(_tag_dict(ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]))
-                except Exception as exc:
-                    if not _gone(exc):
-                        yield self._unreadable("ecr-repository", repository["repositoryName"], exc)
-                    continue
-                if self._matches(tags):
-                    yield self._leftover("ecr-repository", repository["repositoryName"], tags)
+                arn = repository["repositoryArn"]
+                yield from self._judged("ecr-repository", repository["repositoryName"], lambda: ecr.list_tags_for_resource(resourceArn=arn)["tags"])
 
     def _iam(self) -> Iterator[Leftover]:
         iam = self._client("iam")
         for page in self._pages("iam", "list_roles"):
             for role in page["Roles"]:
-                try:
-                    role_tags = [tag for tags_page in self._pages("iam", "list_role_tags", RoleName=role["RoleName"]) for tag in tags_page["Tags"]]
-                except Exception as exc:
-                    if not _gone(exc):
-                        yield self._unreadable("iam-role", role["RoleName"], exc)
-                    continue
-                tags = _Tags(_tag_dict(role_tags))
-                if self._matches(tags):
-                    yield self._leftover("iam-role", role["RoleName"], tags)
-        for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-            try:
-                tags = _Tags(_tag_dict(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider["Arn"])["Tags"]))
-            except Exception as exc:
-                if not _gone(exc):
-                    yield self._unreadable("oidc-provider", provider["Arn"], exc)
-                continue
-            if self._matches(tags):
-                yield self._leftover("oidc-provider", provider["Arn"], tags)
+                name = role["RoleName"]
+                yield from self._judged(
+                    "iam-role", name, lambda: [tag for tags_page in self._pages("iam", "list_role_tags", RoleName=name) for tag in tags_page["Tags"]]
+                )
+        for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:  # no paginator: one call
+            arn = provider["Arn"]
+            yield from self._judged("oidc-provider", arn, lambda: iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"])
 
     def _tagged_elsewhere(self, known_ids: set[str]) -> Iterator[Leftover]:
         """Anything the tagging API knows that the per-service finders did not cover (reported, never deleted)."""
