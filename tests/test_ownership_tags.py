@@ -57,7 +57,7 @@ def test_a_redeploy_keeps_the_deployment_id() -> None:
 def _as_before_deployment_ids() -> str:
     """Make the stack look deployed before deployment ids existed: no id in its state or on its VPC."""
     state = json.loads(_state_path().read_text())
-    old_id = state.pop("deployment_id")
+    state.pop("deployment_id")
     _state_path().write_text(json.dumps(state))
     vpc = next(r for r in state["resources"] if r["type"] == "aws:ec2/vpc:Vpc")["id"]
     boto3.client("ec2").delete_tags(Resources=[vpc], Tags=[{"Key": "provisioner:deployment"}])

@@ -96,7 +96,7 @@ def test_a_lock_left_by_a_dead_run_is_taken_over_and_a_live_one_refuses(demo_rec
 
 
 def test_registration_of_a_stack_another_run_holds_is_refused(demo_recipe: object) -> None:
-    from provisioner.engine.base import StackLockedError
+    from provisioner.errors import StackLockedError
     from provisioner.recipe_api import ComponentEntry, RecipeContext, RegistrationPlan
     from provisioner.registry.models import LockInfo
     from provisioner.registry.service import Registry

@@ -1,11 +1,16 @@
 """Human summaries of deploy and destroy outcomes."""
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
+
+if TYPE_CHECKING:
+    from provisioner.teardown.aws_sweep import Leftover
+    from provisioner.teardown.flow import TeardownReport
 
 
 def print_deploy_summary(outcome: DeployOutcome) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
-from provisioner.errors import InputError, OperationFailedError, StackLockedError
+from provisioner.errors import InputError, OperationFailedError
 from provisioner.recipe_api import Recipe, RecipeArgs
 
 

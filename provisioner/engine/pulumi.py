@@ -30,9 +30,8 @@ from provisioner.engine.base import (
     ProgressSink,
     ResourceRecord,
     ResourcesFailedError,
-    StackLockedError,
 )
-from provisioner.errors import OperationFailedError
+from provisioner.errors import OperationFailedError, StackLockedError
 from provisioner.recipe_api import Recipe, RecipeArgs
 from provisioner.retention import Node, kept_keys
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, computed_field
 from provisioner.config import DeployRequest
 from provisioner.engine.base import Engine, EngineResult, Ownership, ProgressSink, ResourceRecord, ResourcesFailedError
 from provisioner.recipe_api import Recipe, cloud_of
-from provisioner.teardown.aws_sweep import DATA_KINDS, AwsSweeper, Leftover, SweepResult, SweepScope
+from provisioner.teardown.aws_sweep import AwsSweeper, Leftover, SweepResult, SweepScope
 
 SIMULATED_KUBE_API_ENV = "PROVISIONER_SIMULATE_KUBE_API"
 DEPENDENCY_ERRORS = re.compile(r"DependencyViolation|has dependencies|is in use|ResourceInUse|InvalidParameterValue.*in use", re.IGNORECASE)
