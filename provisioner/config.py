@@ -125,6 +125,9 @@ def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> None:
         if current is None:
             raise InputError(f"--set {full}: {'.'.join(path[:depth])!r} has no sub-settings")
         fields = current.model_fields
+        renamed: Mapping[str, str] = getattr(current, "renamed_keys", {})
+        if part not in fields and part in renamed:
+            raise InputError(f"--set {full}: {part!r} is now {renamed[part]!r} (renamed in provisioner 0.3)")
         if part not in fields:
             known = ", ".join(sorted(fields))
             raise InputError(f"--set {full}: unknown setting {part!r} (known: {known})")

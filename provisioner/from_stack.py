@@ -21,7 +21,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from provisioner.engine.base import OutputValue
-from provisioner.errors import ConflictError, InputError, NotFoundError, OperationFailedError
+from provisioner.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    OperationFailedError,
+)
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeContext, RegistrationPlan
 from provisioner.registry.service import DeploymentRecord, Registry
 
@@ -186,46 +191,21 @@ def guess_recipe(outputs: Mapping[str, Any], where: str = "the stack") -> str:
     )
 
 
-class _Probe(dict):  # type: ignore[type-arg]
-    """The outputs, noting every key the mapping reads that is not there."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__(data)
-        self.missing: list[str] = []
-
-    def __missing__(self, key: str) -> str:
-        if key not in self.missing:
-            self.missing.append(key)
-        return ""
-
-
 def registration_plan(recipe: Recipe, outputs: Mapping[str, Any], context: RecipeContext, where: str) -> RegistrationPlan:
-    """The recipe's mapping applied to ``outputs``; outputs it needs and cannot find are named (exit 2)."""
-    probe = _Probe(outputs)
-    plan: RegistrationPlan | None = None
+    """The recipe's mapping applied to ``outputs`` read as its Outputs model; what is missing is named (exit 2)."""
     try:
-        plan = recipe.registration(probe, context)
-    except KeyError as exc:  # a mapping that copied the outputs before reading them
-        if not probe.missing:
-            probe.missing.append(str(exc.args[0]))
-    except Exception:
-        if not probe.missing:
-            raise
-    if probe.missing:
+        typed = recipe.read_outputs(outputs)
+    except ValueError as exc:
         raise InputError(
-            f"the outputs of {where} lack {', '.join(sorted(probe.missing))}, which the {recipe.name} recipe's mapping "
-            f"reads: export them from the program (recipes.{recipe.name}.recipe shows which), or pick another --recipe"
-        )
-    assert plan is not None
-    return plan
+            f"the outputs of {where} {exc}, which the {recipe.name} recipe's Outputs model requires: export them "
+            f"from the program (recipes.{recipe.name}.recipe shows which), or pick another --recipe"
+        ) from None
+    return recipe.registration(typed, context)
 
 
 def _summary(recipe: Recipe, outputs: Mapping[str, Any], context: RecipeContext) -> list[str]:
-    """The recipe's how-to-use lines; an embedding project may leave out outputs only they read."""
-    try:
-        return recipe.summary(outputs, context)
-    except KeyError:
-        return []
+    """The recipe's how-to-use lines."""
+    return recipe.summary(recipe.read_outputs(outputs), context)
 
 
 def _refuse_env_crossing(registry: Registry, stack_name: str, env: str) -> None:

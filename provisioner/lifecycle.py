@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
 from provisioner.costs import CostEstimate, estimate
-from provisioner.engine.base import Engine, EngineResult, OutputValue, Ownership, ProgressSink, ResourceRecord
-from provisioner.errors import ConflictError, InputError, OperationFailedError, ProvisionerError
+from provisioner.engine.base import (
+    Engine,
+    EngineResult,
+    OutputValue,
+    Ownership,
+    ProgressSink,
+    ResourceRecord,
+)
+from provisioner.errors import (
+    ConflictError,
+    InputError,
+    OperationFailedError,
+    ProvisionerError,
+)
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs
 from provisioner.registry.service import DeploymentRecord, Registry
 from provisioner.secrets import MASK
@@ -109,8 +120,14 @@ def _deploy(
     if preview:
         outcome.cost_estimate = estimate(result.resources)
         return outcome
-    outputs: dict[str, Any] = result.plain_outputs()
     context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)
+    try:
+        outputs = recipe.read_outputs(result.plain_outputs())
+    except ValueError as exc:
+        raise RegistrationFailedError(
+            f"the stack was deployed but its outputs {exc}, which the {recipe.name} recipe's Outputs model requires; "
+            f"destroy-stack {request.recipe} --env {request.env} removes it"
+        ) from None
     try:
         plan = recipe.registration(outputs, context)
         outcome.registered = registry.apply_deployment(plan, context)

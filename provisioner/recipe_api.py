@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from provisioner.retention import RetentionPolicy
 
@@ -43,6 +43,16 @@ class RecipeArgs(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Keys of an earlier release and where they live now: using one is an error naming the new key.
+    renamed_keys: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_renamed(cls, data: Any) -> Any:
+        renamed = [key for key in data if key in cls.renamed_keys] if isinstance(data, Mapping) else []
+        if renamed:
+            raise ValueError(f"{renamed[0]!r} is now {cls.renamed_keys[renamed[0]]!r} (renamed in provisioner 0.3)")
+        return data
 
     @classmethod
     def secret_fields(cls) -> set[str]:
@@ -64,7 +74,38 @@ class RecipeOutputs(BaseModel):
     export it as a secret (the conformance suite checks both ways).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __getitem__(self, key: str) -> Any:
+        """Read an output by its exported name too, for mappings written against plain dicts."""
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    @classmethod
+    def missing(cls, outputs: Mapping[str, Any]) -> list[str]:
+        """The required outputs ``outputs`` lacks."""
+        return sorted(name for name, info in cls.model_fields.items() if info.is_required() and name not in outputs)
+
+    @classmethod
+    def read(cls, outputs: Mapping[str, Any]) -> RecipeOutputs:
+        """The model of a stack's outputs; keys it does not know are left out (an embedding project may export more).
+
+        Raises ValueError naming what is missing or invalid.
+        """
+        from pydantic import ValidationError
+
+        missing = cls.missing(outputs)
+        if missing:
+            raise ValueError(f"lack {', '.join(missing)}")
+        try:
+            return cls.model_validate({key: value for key, value in outputs.items() if key in cls.model_fields})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
+            raise ValueError(f"have invalid values ({problems})") from None
 
     @classmethod
     def secret_fields(cls) -> set[str]:
@@ -144,7 +185,7 @@ def ownership_transformation(project: str, stack: str) -> Callable[[Any], Any]:
     return transform
 
 
-def run_program(recipe: "Recipe", args: "RecipeArgs", context: RecipeContext, project: str, stack: str) -> None:
+def run_program(recipe: Recipe, args: RecipeArgs, context: RecipeContext, project: str, stack: str) -> None:
     """Run a recipe's program with every resource tagged with its URN (both engines call this)."""
     import pulumi
 
@@ -217,17 +258,26 @@ class Recipe:
 
     def check(self, args: RecipeArgs, *, simulated: bool = False, region: str | None = None) -> None:
         """Deploy-time checks beyond the args model (raise InputError); destroy does not need them."""
-        return None
+        return
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
         """The Pulumi program: create the resources and ``pulumi.export`` the outputs."""
         raise NotImplementedError
 
-    def registration(self, outputs: Mapping[str, Any], context: RecipeContext) -> RegistrationPlan:
-        """Turn the stack's outputs into the components and connectors to register."""
+    def read_outputs(self, outputs: Mapping[str, Any]) -> Any:
+        """The stack's outputs as this recipe's Outputs model (a plain dict for a recipe without one).
+
+        Raises ValueError naming the outputs that are missing or invalid.
+        """
+        if self.outputs_model is None:
+            return dict(outputs)
+        return self.outputs_model.read(outputs)
+
+    def registration(self, outputs: Any, context: RecipeContext) -> RegistrationPlan:
+        """Turn the stack's outputs (``read_outputs``: the Outputs model) into components and connectors."""
         raise NotImplementedError
 
-    def summary(self, outputs: Mapping[str, Any], context: RecipeContext) -> list[str]:
+    def summary(self, outputs: Any, context: RecipeContext) -> list[str]:
         """Lines telling the user how to use what was deployed (no secret values)."""
         return []
 

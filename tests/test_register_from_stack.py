@@ -16,7 +16,7 @@ from provisioner.from_stack import register_from_stack
 from provisioner.recipe_api import RecipeContext
 from provisioner.registry.service import Registry
 from pulumi.automation import CommandResult
-from recipes.aws.recipe import aws_registration
+from recipes.aws.recipe import AwsOutputs, aws_registration
 from tests.fakes.pulumi_cli import FakePulumiCommand
 from tests.helpers import cli, registry_rows
 
@@ -104,7 +104,7 @@ def test_a_project_folder_registers_what_deploy_stack_registers_for_the_same_out
 
     assert (outcome.recipe, outcome.stack, outcome.pulumi_project, outcome.pulumi_stack) == ("aws", "aws-staging", "embed-aws", "dev")
     context = RecipeContext("aws", "staging", "aws-staging")
-    plan = aws_registration(AWS_OUTPUTS, context)
+    plan = aws_registration(AwsOutputs.read(AWS_OUTPUTS), context)
     assert outcome.registered.components == [c.name for c in plan.components]
     assert outcome.registered.connectors == ["aws-staging-aws"]
     from_stack_view = (_describe("aws-staging", show_secrets=True), _describe("aws-staging"))
@@ -209,7 +209,13 @@ def test_the_cli_registers_a_kubernetes_project_guessed_from_its_outputs(tmp_pat
             {k: v for k, v in AWS_OUTPUTS.items() if k not in ("bucket_name", "connector_role_arn")}, [],
             "the closest is aws, and these outputs lack bucket_name, connector_role_arn", id="aws-outputs-missing-keys",
         ),
-        pytest.param(KUBERNETES_OUTPUTS, ["--recipe", "aws"], "lack bucket_name, cluster_name, connector_role_arn", id="wrong-recipe"),
+        pytest.param(
+                KUBERNETES_OUTPUTS, ["--recipe", "aws"],
+                "lack bucket_name, cluster_arn, cluster_name, connector_role_arn, database_address, kubeconfig, "
+                "mlflow_role_arn, oidc_issuer, pipelines_role_arn, region, repository_url, sagemaker_role_arn, vpc_id, "
+                "which the aws recipe's Outputs model requires",
+                id="wrong-recipe",
+            ),
         pytest.param({}, [], "has no outputs", id="never-deployed"),
     ],
 )

@@ -21,11 +21,12 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioner.recipe_api import RecipeContext
-from recipes.aws import AwsMlopsStack, AwsMlopsStackArgs
-from recipes.aws.cluster import NodePool
+from recipes.aws import AwsArgs, AwsMlopsStack
 from recipes.aws.defaults import DEFAULT_REGION
+from recipes.aws.network import ExistingNetwork
 from recipes.aws.recipe import export_stack_outputs
-from recipes.kubernetes.recipe import MlflowSettings
+from recipes.aws.settings import EksClusterSettings, NodePoolSettings
+from recipes.kubernetes.settings import MlflowSettings
 
 VPC_CIDR = "10.42.0.0/16"
 PUBLIC_CIDRS = ("10.42.0.0/20", "10.42.16.0/20")
@@ -93,23 +94,22 @@ def main() -> None:
     tags = RecipeContext("aws", env, cluster_name, region).tags
 
     network = team_network("team", cluster_name, tags)
-    mlflow = MlflowSettings(
-        service_type=config.get("mlflow_service_type") or "ClusterIP",
-        source_ranges=config.get_object("mlflow_source_ranges") or [],
+    args = AwsArgs(
+        cluster=EksClusterSettings(
+            nodes=NodePoolSettings(instance_type=config.get("node_instance_type") or "t3.large", desired=2, min=1, max=3)
+        ),
+        mlflow=MlflowSettings(
+            service_type=config.get("mlflow_service_type") or "ClusterIP",
+            source_ranges=config.get_object("mlflow_source_ranges") or [],
+        ),
     )
     stack = AwsMlopsStack(
         cluster_name,
-        AwsMlopsStackArgs(
-            region=region,
-            nodes=NodePool(config.get("node_instance_type") or "t3.large", desired=2, min=1, max=3),
-            vpc_id=network.vpc.id,
-            public_subnet_ids=network.public_subnet_ids,
-            private_subnet_ids=network.private_subnet_ids,
-            mlflow=mlflow.server_args(),
-            tags=tags,
-        ),
+        args,
+        region=region,
+        tags=tags,
+        existing_network=ExistingNetwork(network.vpc.id, network.public_subnet_ids, network.private_subnet_ids),
     )
-    open_to_all = mlflow.service_type == "LoadBalancer" and (not mlflow.source_ranges or "0.0.0.0/0" in mlflow.source_ranges)
-    export_stack_outputs(stack, region, mlflow.service_type, open_to_all=open_to_all)
+    export_stack_outputs(stack, region, args.mlflow)
     pulumi.export("public_subnet_ids", pulumi.Output.all(*network.public_subnet_ids))
     pulumi.export("private_subnet_ids", pulumi.Output.all(*network.private_subnet_ids))

@@ -20,8 +20,9 @@ import pulumi_kubernetes as k8s
 
 from provisioner.recipe_api import RecipeContext
 from recipes.kubernetes.labels import k8s_labels
-from recipes.kubernetes.recipe import MlflowSettings, export_stack_outputs
-from recipes.kubernetes.stack import KubernetesMlopsStack, KubernetesMlopsStackArgs
+from recipes.kubernetes.recipe import export_stack_outputs
+from recipes.kubernetes.settings import KubernetesStackSettings, MlflowSettings
+from recipes.kubernetes.stack import KubernetesMlopsStack
 
 
 def main() -> None:
@@ -42,9 +43,7 @@ def main() -> None:
 
     settings = MlflowSettings(service_type=config.get("mlflow_service_type") or "ClusterIP")
     stack = KubernetesMlopsStack(
-        name,
-        KubernetesMlopsStackArgs(mlflow=settings.server_args(), mlflow_namespace=settings.namespace, tags=tags),
-        opts=pulumi.ResourceOptions(providers=[provider]),
+        name, KubernetesStackSettings(mlflow=settings), tags=tags, opts=pulumi.ResourceOptions(providers=[provider])
     )
     k8s.core.v1.ConfigMap(
         f"{name}-mlflow-endpoint",

@@ -26,6 +26,8 @@ def describe_validation_error(error: ValidationError) -> str:
         allowed = first.get("ctx", {}).get("expected", "")
         message = f"unknown value {first['input']!r} (allowed: {allowed.replace(' or ', ', ')})"
     extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    if not first["loc"]:  # a rule across fields: its message names them
+        return f"{message}{extra}"
     return f"field {where!r}: {message}{extra}"
 
 

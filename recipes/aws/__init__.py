@@ -7,11 +7,11 @@ from typing import Any
 
 from recipes.aws.recipe import AwsArgs, AwsRecipe
 
-__all__ = ["AwsArgs", "AwsMlopsStack", "AwsMlopsStackArgs", "AwsRecipe"]
+__all__ = ["AwsArgs", "AwsMlopsStack", "AwsRecipe"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("AwsMlopsStack", "AwsMlopsStackArgs"):
+    if name == "AwsMlopsStack":
         from recipes.aws import stack
 
         return getattr(stack, name)

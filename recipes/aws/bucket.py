@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from provisioner.recipe_settings import BucketSettings
 from recipes.aws.policies import tls_only_bucket_policy
 from recipes.aws.tags import tagged
 
 
 @dataclass
-class ArtifactBucketArgs:
-    versioning: bool = False
-    force_destroy: bool = False
+class ArtifactBucketWiring:
     protect: bool = False  # Pulumi protect: `pulumi destroy` refuses to delete the bucket
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -27,14 +26,16 @@ class ArtifactBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: BucketSettings, wiring: ArtifactBucketWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("provisioner:aws:ArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            force_destroy=args.force_destroy,
-            tags=tagged(args.tags, f"{name}-bucket"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            force_destroy=settings.force_destroy,
+            tags=tagged(wiring.tags, f"{name}-bucket"),
+            opts=pulumi.ResourceOptions(parent=self, protect=wiring.protect),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -64,7 +65,7 @@ class ArtifactBucket(pulumi.ComponentResource):
             policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
         )
-        if args.versioning:
+        if settings.versioning:
             aws.s3.BucketVersioning(
                 f"{name}-versioning",
                 bucket=bucket.id,

@@ -5,44 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from recipes.aws import defaults
 from recipes.aws.policies import service_trust
+from recipes.aws.settings import EksClusterSettings, NodePoolSettings
 from recipes.aws.tags import tagged
 
 
 @dataclass
-class NodePool:
-    """One managed node group."""
-
-    instance_type: str
-    desired: int
-    min: int
-    max: int
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
-    ami_type: str = defaults.NODE_AMI_TYPE
-    gpu: bool = False
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.min <= self.desired <= self.max:
-            raise ValueError(f"node pool needs min <= desired <= max (got {self.min}, {self.desired}, {self.max})")
-
-
-@dataclass
-class EksClusterArgs:
-    """The subnets to run in, the Kubernetes version and the node pools."""
+class EksClusterWiring:
+    """The cluster's name and the subnets it runs in (control plane: all; nodes: the private ones)."""
 
     cluster_name: str
     subnet_ids: pulumi.Input[Sequence[str]]
     node_subnet_ids: pulumi.Input[Sequence[str]]
-    nodes: NodePool
-    gpu_nodes: NodePool | None = None
-    version: str = defaults.KUBERNETES_VERSION
-    control_plane_logging: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -83,24 +63,31 @@ class EksCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EksClusterArgs, region: str, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: EksClusterSettings,
+        wiring: EksClusterWiring,
+        region: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("provisioner:aws:EksCluster", name, None, opts)
         self._name = name
-        self._args = args
+        self._args = wiring
         cluster_role = self._create_role("cluster", "eks.amazonaws.com", defaults.EKS_CLUSTER_POLICIES)
         cluster = aws.eks.Cluster(
             f"{name}-eks",
-            name=args.cluster_name,
+            name=wiring.cluster_name,
             role_arn=cluster_role.arn,
-            version=args.version,
+            version=settings.kubernetes_version,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=args.subnet_ids, endpoint_private_access=True, endpoint_public_access=True
+                subnet_ids=wiring.subnet_ids, endpoint_private_access=True, endpoint_public_access=True
             ),
-            enabled_cluster_log_types=list(defaults.CONTROL_PLANE_LOG_TYPES) if args.control_plane_logging else [],
+            enabled_cluster_log_types=list(defaults.CONTROL_PLANE_LOG_TYPES) if settings.control_plane_logging else [],
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API_AND_CONFIG_MAP", bootstrap_cluster_creator_admin_permissions=True
             ),
-            tags=tagged(args.tags, args.cluster_name),
+            tags=tagged(wiring.tags, wiring.cluster_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
         issuer = cluster.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
@@ -109,13 +96,13 @@ class EksCluster(pulumi.ComponentResource):
             url=issuer,
             client_id_lists=["sts.amazonaws.com"],
             thumbprint_lists=[defaults.OIDC_THUMBPRINT],
-            tags=tagged(args.tags, f"{name}-oidc"),
+            tags=tagged(wiring.tags, f"{name}-oidc"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         node_role = self._create_role("nodes", "ec2.amazonaws.com", defaults.EKS_NODE_POLICIES)
-        self._create_node_group("general", cluster, node_role, args.nodes)
-        if args.gpu_nodes is not None:
-            self._create_node_group("gpu", cluster, node_role, args.gpu_nodes)
+        self._create_node_group("general", cluster, node_role, settings.nodes, defaults.NODE_AMI_TYPE)
+        if settings.gpu_nodes.enabled:
+            self._create_node_group("gpu", cluster, node_role, settings.gpu_nodes, defaults.GPU_AMI_TYPE, gpu=True)
 
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
@@ -151,18 +138,25 @@ class EksCluster(pulumi.ComponentResource):
             )
         return role
 
-    def _create_node_group(self, pool_name: str, cluster: aws.eks.Cluster, role: aws.iam.Role, pool: NodePool) -> aws.eks.NodeGroup:
-        taints = (
-            [aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="true", effect="NO_SCHEDULE")] if pool.gpu else None
-        )
+    def _create_node_group(
+        self,
+        pool_name: str,
+        cluster: aws.eks.Cluster,
+        role: aws.iam.Role,
+        pool: NodePoolSettings,
+        ami_type: str,
+        *,
+        gpu: bool = False,
+    ) -> aws.eks.NodeGroup:
+        taints = [aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="true", effect="NO_SCHEDULE")] if gpu else None
         return aws.eks.NodeGroup(
             f"{self._name}-{pool_name}-nodes",
             cluster_name=cluster.name,
             node_role_arn=role.arn,
             subnet_ids=self._args.node_subnet_ids,
             instance_types=[pool.instance_type],
-            capacity_type=pool.capacity_type,
-            ami_type=pool.ami_type,
+            capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+            ami_type=ami_type,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(desired_size=pool.desired, min_size=pool.min, max_size=pool.max),
             labels={"provisioner.io/pool": pool_name},
             taints=taints,

@@ -10,22 +10,17 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from recipes.aws import defaults
+from recipes.aws.settings import RdsSettings
 from recipes.aws.tags import tagged
 
 
 @dataclass
-class MlflowDatabaseArgs:
+class MlflowDatabaseWiring:
     """Where the database runs, who may reach it, and how it is protected."""
 
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     client_security_group_id: pulumi.Input[str]
-    instance_class: str = "db.t4g.small"
-    allocated_storage: int = 20
-    max_allocated_storage: int = 100
-    backup_retention_days: int = 7
-    multi_az: bool = False
-    deletion_protection: bool = False
     engine_version: str = defaults.POSTGRES_VERSION
     protect: bool = False  # Pulumi protect, on top of RDS deletion protection
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -38,32 +33,34 @@ class MlflowDatabase(pulumi.ComponentResource):
     connection_uri: pulumi.Output[str]
     instance_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MlflowDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: RdsSettings, wiring: MlflowDatabaseWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("provisioner:aws:MlflowDatabase", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
-        subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=args.subnet_ids, tags=tagged(args.tags, f"{name}-subnets"), opts=child)
+        subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=wiring.subnet_ids, tags=tagged(wiring.tags, f"{name}-subnets"), opts=child)
         firewall = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            vpc_id=args.vpc_id,
+            vpc_id=wiring.vpc_id,
             description="PostgreSQL for MLflow, from the EKS cluster only",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
                     protocol="tcp", from_port=defaults.DB_PORT, to_port=defaults.DB_PORT,
-                    security_groups=[args.client_security_group_id],
+                    security_groups=[wiring.client_security_group_id],
                 )
             ],
             egress=[],
-            tags=tagged(args.tags, f"{name}-sg"),
+            tags=tagged(wiring.tags, f"{name}-sg"),
             opts=child,
         )
         instance = aws.rds.Instance(
             f"{name}-postgres",
             engine="postgres",
-            engine_version=args.engine_version,
-            instance_class=args.instance_class,
-            allocated_storage=args.allocated_storage,
-            max_allocated_storage=args.max_allocated_storage,
+            engine_version=wiring.engine_version,
+            instance_class=settings.instance_class,
+            allocated_storage=settings.storage_gb,
+            max_allocated_storage=settings.max_storage_gb,
             db_name=defaults.DB_NAME,
             username=defaults.DB_USER,
             password=password.result,
@@ -71,14 +68,14 @@ class MlflowDatabase(pulumi.ComponentResource):
             vpc_security_group_ids=[firewall.id],
             storage_encrypted=True,
             publicly_accessible=False,
-            multi_az=args.multi_az,
-            backup_retention_period=args.backup_retention_days,
-            deletion_protection=args.deletion_protection,
-            skip_final_snapshot=not args.deletion_protection,
-            final_snapshot_identifier=f"{name}-final" if args.deletion_protection else None,
+            multi_az=settings.high_availability,
+            backup_retention_period=settings.backup_retention_days,
+            deletion_protection=settings.deletion_protection,
+            skip_final_snapshot=not settings.deletion_protection,
+            final_snapshot_identifier=f"{name}-final" if settings.deletion_protection else None,
             copy_tags_to_snapshot=True,
-            tags=tagged(args.tags, f"{name}-postgres"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            tags=tagged(wiring.tags, f"{name}-postgres"),
+            opts=pulumi.ResourceOptions(parent=self, protect=wiring.protect),
         )
         self.address = instance.address
         self.instance_id = instance.id

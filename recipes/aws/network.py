@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from recipes.aws import defaults
 from recipes.aws.policies import subnet_cidrs
+from recipes.aws.settings import NetworkSettings, check_private_subnets
 from recipes.aws.tags import tagged
 
 
 @dataclass
-class NetworkArgs:
-    """A new VPC: CIDR, the AZs to span, and how many NAT gateways (one, or one per AZ)."""
+class NetworkWiring:
+    """Where the new VPC goes: the AZs to span, and the cluster its subnets are tagged for."""
 
     availability_zones: Sequence[str]
-    cidr: str = defaults.VPC_CIDR
-    nat_gateways: Literal["single", "per_az"] = "single"
     cluster_name: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -32,29 +29,32 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: NetworkSettings, wiring: NetworkWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("provisioner:aws:Network", name, None, opts)
         self._name = name
-        self._args = args
-        zones = list(args.availability_zones)
-        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, len(zones))
+        self._settings = settings
+        self._args = wiring
+        zones = list(wiring.availability_zones)
+        public_cidrs, private_cidrs = subnet_cidrs(settings.cidr, len(zones))
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr,
+            cidr_block=settings.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            tags=tagged(args.tags, f"{name}-vpc"),
+            tags=tagged(wiring.tags, f"{name}-vpc"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         gateway = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags=tagged(args.tags, f"{name}-igw"), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-igw", vpc_id=vpc.id, tags=tagged(wiring.tags, f"{name}-igw"), opts=pulumi.ResourceOptions(parent=self)
         )
         public = [self._create_subnet(vpc, zone, cidr, public=True) for zone, cidr in zip(zones, public_cidrs)]
         private = [self._create_subnet(vpc, zone, cidr, public=False) for zone, cidr in zip(zones, private_cidrs)]
         public_table = self._create_route_table(vpc, "public", gateway_id=gateway.id)
         for zone, subnet in zip(zones, public):
             self._associate(f"{name}-public-{zone}", subnet, public_table)
-        nat_count = len(zones) if args.nat_gateways == "per_az" else 1
+        nat_count = len(zones) if settings.nat_gateways == "per_az" else 1
         nats = [self._create_nat(f"{name}-nat-{zones[index]}", public[index]) for index in range(nat_count)]
         for index, (zone, subnet) in enumerate(zip(zones, private)):
             table = self._create_route_table(vpc, f"private-{zone}", nat_gateway_id=nats[index % nat_count].id)
@@ -112,8 +112,7 @@ class ExistingNetwork:
     """Bring-your-own VPC: the given ids, and nothing created."""
 
     def __init__(self, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]], private_subnet_ids: Sequence[pulumi.Input[str]]) -> None:
-        if len(private_subnet_ids) < 2:
-            raise ValueError("an existing VPC needs at least 2 private subnets (in different AZs) for EKS")
+        check_private_subnets(len(private_subnet_ids))
         self.vpc_id = pulumi.Output.from_input(vpc_id)
         self.public_subnet_ids = pulumi.Output.all(*public_subnet_ids)
         self.private_subnet_ids = pulumi.Output.all(*private_subnet_ids)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from provisioner.recipe_settings import ContainerRegistrySettings
 from recipes.aws.policies import ecr_lifecycle
 from recipes.aws.tags import tagged
 
 
 @dataclass
-class ContainerRegistryArgs:
-    untagged_expiry_days: int = 14
-    tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = "MUTABLE"
-    force_delete: bool = False
+class ContainerRegistryWiring:
+    force_delete: bool = False  # delete the repository with its images (dev)
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -29,23 +27,29 @@ class ContainerRegistry(pulumi.ComponentResource):
     repository_arn: pulumi.Output[str]
     repository_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: ContainerRegistrySettings,
+        wiring: ContainerRegistryWiring,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("provisioner:aws:ContainerRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         repository = aws.ecr.Repository(
             f"{name}-images",
             name=f"{name}-images",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            image_tag_mutability=args.tag_mutability,
+            image_tag_mutability="IMMUTABLE" if settings.immutable_tags else "MUTABLE",
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],
-            force_delete=args.force_delete,
-            tags=tagged(args.tags, f"{name}-images"),
+            force_delete=wiring.force_delete,
+            tags=tagged(wiring.tags, f"{name}-images"),
             opts=child,
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=repository.name,
-            policy=json.dumps(ecr_lifecycle(args.untagged_expiry_days)),
+            policy=json.dumps(ecr_lifecycle(settings.untagged_expiry_days)),
             opts=child,
         )
         self.repository_url = repository.repository_url

@@ -4,11 +4,11 @@ from typing import Any
 
 from recipes.gcp.recipe import GcpArgs, GcpRecipe
 
-__all__ = ["GcpArgs", "GcpMlopsStack", "GcpMlopsStackArgs", "GcpRecipe"]
+__all__ = ["GcpArgs", "GcpMlopsStack", "GcpRecipe"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("GcpMlopsStack", "GcpMlopsStackArgs"):
+    if name == "GcpMlopsStack":
         from recipes.gcp import stack
 
         return getattr(stack, name)

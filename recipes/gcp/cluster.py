@@ -11,23 +11,19 @@ import pulumi_gcp as gcp
 
 from recipes.gcp import defaults
 from recipes.gcp.network import PODS_RANGE, SERVICES_RANGE
+from recipes.gcp.settings import GkeClusterSettings
 
 
 @dataclass
-class GkeClusterArgs:
+class GkeClusterWiring:
+    """Where the cluster runs (the zones resolved from its settings) and what it runs as."""
+
     project: str
     region: str
     zones: Sequence[str]
-    regional: bool
     network: pulumi.Input[str]
     subnet: pulumi.Input[str]
     node_service_account: pulumi.Input[str]
-    machine_type: str = "e2-standard-4"
-    node_count: int = 1
-    node_min: int = 1
-    node_max: int = 3
-    spot: bool = False
-    deletion_protection: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -53,46 +49,48 @@ class GkeCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     workload_pool: str
 
-    def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: GkeClusterSettings, wiring: GkeClusterWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("provisioner:gcp:GkeCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        location = args.region if args.regional else args.zones[0]
-        self.workload_pool = f"{args.project}.svc.id.goog"
+        location = wiring.region if settings.regional else wiring.zones[0]
+        self.workload_pool = f"{wiring.project}.svc.id.goog"
         cluster = gcp.container.Cluster(
             f"{name}-gke",
             name=name,
-            project=args.project,
+            project=wiring.project,
             location=location,
-            node_locations=list(args.zones) if args.regional else None,
-            network=args.network,
-            subnetwork=args.subnet,
+            node_locations=list(wiring.zones) if settings.regional else None,
+            network=wiring.network,
+            subnetwork=wiring.subnet,
             networking_mode="VPC_NATIVE",
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=PODS_RANGE, services_secondary_range_name=SERVICES_RANGE
             ),
             remove_default_node_pool=True,
             initial_node_count=1,
-            deletion_protection=args.deletion_protection,
+            deletion_protection=settings.deletion_protection,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=defaults.RELEASE_CHANNEL),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=self.workload_pool),
-            resource_labels=dict(args.labels),
+            resource_labels=dict(wiring.labels),
             opts=child,
         )
         gcp.container.NodePool(
             f"{name}-general",
-            project=args.project,
+            project=wiring.project,
             cluster=cluster.name,
             location=location,
-            node_count=args.node_count,
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(min_node_count=args.node_min, max_node_count=args.node_max),
+            node_count=settings.nodes.desired,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(min_node_count=settings.nodes.min, max_node_count=settings.nodes.max),
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=args.machine_type,
-                spot=args.spot,
-                service_account=args.node_service_account,
+                machine_type=settings.nodes.machine_type,
+                spot=settings.nodes.spot,
+                service_account=wiring.node_service_account,
                 oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
                 workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-                resource_labels=dict(args.labels),
+                resource_labels=dict(wiring.labels),
                 labels={"provisioner.io/pool": "general"},
             ),
             opts=child,

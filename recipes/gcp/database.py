@@ -9,18 +9,16 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 from recipes.gcp import defaults
+from recipes.gcp.settings import CloudSqlSettings
 
 
 @dataclass
-class CloudSqlArgs:
+class CloudSqlWiring:
+    """Where the instance runs: project, region, and the VPC that reaches it by private IP."""
+
     project: str
     region: str
     network_id: pulumi.Input[str]
-    tier: str = "db-custom-1-3840"
-    disk_size_gb: int = 20
-    availability: str = "ZONAL"
-    backup_retention_days: int = 7
-    deletion_protection: bool = False
     labels: dict[str, str] | None = None
 
 
@@ -30,38 +28,40 @@ class CloudSqlPostgres(pulumi.ComponentResource):
     connection_uri: pulumi.Output[str]
     private_ip: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CloudSqlArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: CloudSqlSettings, wiring: CloudSqlWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("provisioner:gcp:CloudSqlPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         instance = gcp.sql.DatabaseInstance(
             f"{name}-postgres",
-            project=args.project,
-            region=args.region,
+            project=wiring.project,
+            region=wiring.region,
             database_version=defaults.POSTGRES_VERSION,
-            deletion_protection=args.deletion_protection,
+            deletion_protection=settings.deletion_protection,
             settings=gcp.sql.DatabaseInstanceSettingsArgs(
-                tier=args.tier,
-                availability_type=args.availability,
-                disk_size=args.disk_size_gb,
+                tier=settings.tier,
+                availability_type="REGIONAL" if settings.high_availability else "ZONAL",
+                disk_size=settings.storage_gb,
                 disk_autoresize=True,
-                deletion_protection_enabled=args.deletion_protection,
+                deletion_protection_enabled=settings.deletion_protection,
                 ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
-                    ipv4_enabled=False, private_network=args.network_id, ssl_mode="ENCRYPTED_ONLY"
+                    ipv4_enabled=False, private_network=wiring.network_id, ssl_mode="ENCRYPTED_ONLY"
                 ),
                 backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
                     enabled=True,
                     point_in_time_recovery_enabled=True,
                     backup_retention_settings=gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
-                        retained_backups=args.backup_retention_days
+                        retained_backups=settings.backup_retention_days
                     ),
                 ),
-                user_labels=dict(args.labels or {}),
+                user_labels=dict(wiring.labels or {}),
             ),
             opts=child,
         )
-        gcp.sql.Database(f"{name}-db", project=args.project, instance=instance.name, name=defaults.DB_NAME, opts=child)
-        gcp.sql.User(f"{name}-user", project=args.project, instance=instance.name, name=defaults.DB_USER, password=password.result, opts=child)
+        gcp.sql.Database(f"{name}-db", project=wiring.project, instance=instance.name, name=defaults.DB_NAME, opts=child)
+        gcp.sql.User(f"{name}-user", project=wiring.project, instance=instance.name, name=defaults.DB_USER, password=password.result, opts=child)
         self.private_ip = instance.private_ip_address
         self.connection_uri = pulumi.Output.secret(
             pulumi.Output.all(instance.private_ip_address, password.result).apply(

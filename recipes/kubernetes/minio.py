@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from recipes.kubernetes import defaults
 from recipes.kubernetes.labels import k8s_labels
+from recipes.kubernetes.settings import MinioSettings
 
 
 @dataclass
@@ -19,8 +20,7 @@ class MinioStoreArgs:
 
     namespace: pulumi.Input[str]
     buckets: Sequence[str] = (defaults.MINIO_BUCKET,)
-    storage_size: str = "10Gi"
-    storage_class: str | None = None
+    settings: MinioSettings = field(default_factory=MinioSettings)
     image: str = defaults.MINIO_IMAGE
     client_image: str = defaults.MINIO_CLIENT_IMAGE
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -54,8 +54,8 @@ class MinioStore(pulumi.ComponentResource):
             metadata=self._metadata("data"),
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                 access_modes=["ReadWriteOnce"],
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
-                storage_class_name=args.storage_class,
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.settings.storage_size}),
+                storage_class_name=(args.settings.storage_class or None),
             ),
             opts=child,
         )

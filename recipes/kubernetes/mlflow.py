@@ -2,50 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from recipes.kubernetes import defaults
-from recipes.kubernetes.auth import port_forward_command, render_auth_config, server_command, sqlite_uri
+from recipes.kubernetes.auth import (
+    port_forward_command,
+    render_auth_config,
+    server_command,
+    sqlite_uri,
+)
 from recipes.kubernetes.labels import k8s_labels
-
-ServiceType = Literal["ClusterIP", "LoadBalancer"]
+from recipes.kubernetes.settings import MlflowSettings
 
 
 @dataclass
-class MlflowServerArgs:
-    """Settings of one MLflow server; only ``namespace`` and ``artifacts_destination`` are required."""
+class MlflowWiring:
+    """What the composing stack connects the server to; its settings are an MlflowSettings."""
 
     namespace: pulumi.Input[str]
     artifacts_destination: pulumi.Input[str]
-    # A database URI (RDS, Cloud SQL); None keeps a SQLite file on a PersistentVolumeClaim (dev).
+    # A database the stack made (RDS, Cloud SQL); None: settings.backend_store_uri, else SQLite on a volume.
     backend_store_uri: pulumi.Input[str] | None = None
     artifact_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     artifact_secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # e.g. {"eks.amazonaws.com/role-arn": ...} (IRSA) or {"iam.gke.io/gcp-service-account": ...}.
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    replicas: int = 1
-    service_type: ServiceType = "ClusterIP"
-    source_ranges: Sequence[str] = ()
-    tls_certificate_arn: str | None = None
-    storage_size: str = "5Gi"
-    storage_class: str | None = None
-    image: str = defaults.MLFLOW_IMAGE
-    install_extras: bool = True
-    resources: defaults.Resources = defaults.MLFLOW_RESOURCES
     admin_username: str = defaults.MLFLOW_ADMIN_USER
     tags: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.replicas < 1:
-            raise ValueError(f"replicas must be at least 1 (got {self.replicas})")
-        if self.service_type not in ("ClusterIP", "LoadBalancer"):
-            raise ValueError(f"service_type must be ClusterIP or LoadBalancer (got {self.service_type!r})")
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -58,15 +46,19 @@ class MlflowServer(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     port_forward: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args.replicas > 1 and args.backend_store_uri is None:
-            raise ValueError(
-                f"replicas={args.replicas} needs a database backend store: a SQLite file on a volume serves one replica"
-            )
+    def __init__(
+        self, name: str, settings: MlflowSettings, wiring: MlflowWiring, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        backend = wiring.backend_store_uri if wiring.backend_store_uri is not None else (settings.backend_store_uri or None)
+        problem = settings.backend_problem(database=backend is not None)
+        if problem:
+            raise ValueError(problem)
         super().__init__("provisioner:kubernetes:MlflowServer", name, None, opts)
         self._name = name
-        self._args = args
-        self._labels = k8s_labels(args.tags, "mlflow")
+        self._settings = settings
+        self._wiring = wiring
+        self._backend = backend
+        self._labels = k8s_labels(self._wiring.tags, "mlflow")
         child = pulumi.ResourceOptions(parent=self)
 
         password = random.RandomPassword(f"{name}-admin-password", length=defaults.PASSWORD_LENGTH, special=False, opts=child)
@@ -74,19 +66,19 @@ class MlflowServer(pulumi.ComponentResource):
         self.admin_password = pulumi.Output.secret(password.result)
         secret = self._create_secret(password, flask_key)
         account = self._create_service_account()
-        claim = self._create_volume() if args.backend_store_uri is None else None
+        claim = self._create_volume() if self._backend is None else None
         self._create_deployment(secret, account, claim)
         service = self._create_service()
 
         self.service_name = service.metadata.name
-        self.admin_username = pulumi.Output.from_input(args.admin_username)
+        self.admin_username = pulumi.Output.from_input(self._wiring.admin_username)
         self.internal_uri = pulumi.Output.concat(
-            "http://", service.metadata.name, ".", args.namespace, ".svc.cluster.local:", str(defaults.MLFLOW_PORT)
+            "http://", service.metadata.name, ".", self._wiring.namespace, ".svc.cluster.local:", str(defaults.MLFLOW_PORT)
         )
-        self.port_forward = pulumi.Output.all(args.namespace, service.metadata.name).apply(
+        self.port_forward = pulumi.Output.all(self._wiring.namespace, service.metadata.name).apply(
             lambda parts: port_forward_command(parts[0], parts[1], defaults.MLFLOW_PORT)
         )
-        self.tracking_uri = self._external_uri(service) if args.service_type == "LoadBalancer" else self.internal_uri
+        self.tracking_uri = self._external_uri(service) if self._settings.service_type == "LoadBalancer" else self.internal_uri
         self.register_outputs(
             {
                 "tracking_uri": self.tracking_uri,
@@ -101,25 +93,24 @@ class MlflowServer(pulumi.ComponentResource):
     def _metadata(self, suffix: str, **extra: object) -> k8s.meta.v1.ObjectMetaArgs:
         return k8s.meta.v1.ObjectMetaArgs(
             name=f"{self._name}-{suffix}" if suffix else self._name,
-            namespace=self._args.namespace,
+            namespace=self._wiring.namespace,
             labels=self._labels,
             **extra,  # type: ignore[arg-type]
         )
 
     def _create_secret(self, password: random.RandomPassword, flask_key: random.RandomPassword) -> k8s.core.v1.Secret:
-        args = self._args
-        auth_db = args.backend_store_uri if args.backend_store_uri is not None else sqlite_uri("basic_auth.db")
+        auth_db = self._backend if self._backend is not None else sqlite_uri("basic_auth.db")
         auth_config = pulumi.Output.all(password.result, auth_db).apply(
             lambda parts: render_auth_config(
-                admin_username=args.admin_username, admin_password=parts[0], database_uri=parts[1]
+                admin_username=self._wiring.admin_username, admin_password=parts[0], database_uri=parts[1]
             )
         )
-        backend = args.backend_store_uri if args.backend_store_uri is not None else sqlite_uri("mlflow.db")
+        backend = self._backend if self._backend is not None else sqlite_uri("mlflow.db")
         data: dict[str, pulumi.Input[str]] = {
             defaults.MLFLOW_AUTH_FILE: auth_config,
             "flask-secret-key": flask_key.result,
             "backend-store-uri": backend,
-            **{f"env-{key}": value for key, value in args.artifact_secret_env.items()},
+            **{f"env-{key}": value for key, value in self._wiring.artifact_secret_env.items()},
         }
         return k8s.core.v1.Secret(
             f"{self._name}-auth",
@@ -132,7 +123,7 @@ class MlflowServer(pulumi.ComponentResource):
     def _create_service_account(self) -> k8s.core.v1.ServiceAccount:
         return k8s.core.v1.ServiceAccount(
             f"{self._name}-sa",
-            metadata=self._metadata("", annotations=dict(self._args.service_account_annotations)),
+            metadata=self._metadata("", annotations=dict(self._wiring.service_account_annotations)),
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -143,14 +134,13 @@ class MlflowServer(pulumi.ComponentResource):
             metadata=self._metadata("data"),
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                 access_modes=["ReadWriteOnce"],
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": self._args.storage_size}),
-                storage_class_name=self._args.storage_class,
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": self._settings.storage_size}),
+                storage_class_name=(self._settings.storage_class or None),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _container(self, secret: k8s.core.v1.Secret) -> k8s.core.v1.ContainerArgs:
-        args = self._args
 
         def from_secret(env: str, key: str) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(
@@ -164,19 +154,19 @@ class MlflowServer(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name="MLFLOW_AUTH_CONFIG_PATH", value=f"{defaults.MLFLOW_AUTH_DIR}/{defaults.MLFLOW_AUTH_FILE}"),
             from_secret("MLFLOW_FLASK_SERVER_SECRET_KEY", "flask-secret-key"),
             from_secret("MLFLOW_BACKEND_STORE_URI", "backend-store-uri"),
-            k8s.core.v1.EnvVarArgs(name="MLFLOW_ARTIFACTS_DESTINATION", value=args.artifacts_destination),
-            *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in args.artifact_env.items()),
-            *(from_secret(key, f"env-{key}") for key in args.artifact_secret_env),
+            k8s.core.v1.EnvVarArgs(name="MLFLOW_ARTIFACTS_DESTINATION", value=self._wiring.artifacts_destination),
+            *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in self._wiring.artifact_env.items()),
+            *(from_secret(key, f"env-{key}") for key in self._wiring.artifact_secret_env),
         ]
         probe = k8s.core.v1.HTTPGetActionArgs(path=defaults.HEALTH_PATH, port=defaults.MLFLOW_PORT)
         mounts = [k8s.core.v1.VolumeMountArgs(name="auth", mount_path=defaults.MLFLOW_AUTH_DIR, read_only=True)]
-        if args.backend_store_uri is None:
+        if self._backend is None:
             mounts.append(k8s.core.v1.VolumeMountArgs(name="data", mount_path=defaults.MLFLOW_DATA_DIR))
         return k8s.core.v1.ContainerArgs(
             name="mlflow",
-            image=args.image,
+            image=self._settings.image,
             command=server_command(
-                port=defaults.MLFLOW_PORT, workers=1, install=defaults.MLFLOW_EXTRAS if args.install_extras else ()
+                port=defaults.MLFLOW_PORT, workers=1, install=defaults.MLFLOW_EXTRAS if self._settings.install_extras else ()
             ),
             working_dir=defaults.MLFLOW_DATA_DIR,
             env=env,
@@ -185,7 +175,7 @@ class MlflowServer(pulumi.ComponentResource):
             liveness_probe=k8s.core.v1.ProbeArgs(
                 http_get=probe, initial_delay_seconds=120, period_seconds=20, failure_threshold=5
             ),
-            resources=k8s.core.v1.ResourceRequirementsArgs(**args.resources.as_dict()),
+            resources=k8s.core.v1.ResourceRequirementsArgs(**self._settings.resources().as_dict()),
             security_context=k8s.core.v1.SecurityContextArgs(
                 allow_privilege_escalation=False, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"])
             ),
@@ -198,7 +188,6 @@ class MlflowServer(pulumi.ComponentResource):
         account: k8s.core.v1.ServiceAccount,
         claim: k8s.core.v1.PersistentVolumeClaim | None,
     ) -> k8s.apps.v1.Deployment:
-        args = self._args
         volumes = [
             k8s.core.v1.VolumeArgs(
                 name="auth",
@@ -220,7 +209,7 @@ class MlflowServer(pulumi.ComponentResource):
             f"{self._name}-server",
             metadata=self._metadata("server"),
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
+                replicas=self._settings.replicas,
                 # A SQLite volume can be mounted by one pod at a time.
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate" if claim is not None else "RollingUpdate"),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
@@ -238,29 +227,28 @@ class MlflowServer(pulumi.ComponentResource):
         )
 
     def _create_service(self) -> k8s.core.v1.Service:
-        args = self._args
         annotations: dict[str, str] = {}
         port = 80
-        if args.service_type == "LoadBalancer" and args.tls_certificate_arn:
+        if self._settings.service_type == "LoadBalancer" and self._settings.tls_certificate_arn:
             port = 443
-            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = args.tls_certificate_arn
+            annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = self._settings.tls_certificate_arn
             annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "443"
-        if args.service_type == "ClusterIP":
+        if self._settings.service_type == "ClusterIP":
             port = defaults.MLFLOW_PORT
         return k8s.core.v1.Service(
             f"{self._name}-svc",
             metadata=self._metadata("", annotations=annotations),
             spec=k8s.core.v1.ServiceSpecArgs(
-                type=args.service_type,
+                type=self._settings.service_type,
                 selector={"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": self._name},
                 ports=[k8s.core.v1.ServicePortArgs(name="http", port=port, target_port=defaults.MLFLOW_PORT)],
-                load_balancer_source_ranges=list(args.source_ranges) if args.service_type == "LoadBalancer" else None,
+                load_balancer_source_ranges=list(self._settings.source_ranges) if self._settings.service_type == "LoadBalancer" else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _external_uri(self, service: k8s.core.v1.Service) -> pulumi.Output[str]:
-        scheme = "https" if self._args.tls_certificate_arn else "http"
+        scheme = "https" if self._settings.tls_certificate_arn else "http"
 
         def address(status: object) -> str:
             ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 
 from provisioner.errors import InputError
 from provisioner.recipe_api import (
@@ -20,89 +19,26 @@ from provisioner.recipe_api import (
     secret_output,
 )
 from recipes.kubernetes import defaults
-
-QUANTITY = r"^[1-9][0-9]*(Mi|Gi|Ti)$"
-
-
-class MlflowSettings(RecipeArgs):
-    """MLflow server settings shared by every recipe that deploys it."""
-
-    namespace: str = Field(defaults.MLFLOW_NAMESPACE, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-    replicas: int = Field(1, ge=1, le=10)
-    service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
-    source_ranges: list[str] = Field(default_factory=list, description="CIDRs allowed to reach the load balancer.")
-    tls_certificate_arn: str = Field("", description="ACM certificate: the load balancer then serves HTTPS on 443.")
-    storage_size: str = Field("5Gi", pattern=QUANTITY)
-    storage_class: str = ""
-    image: str = defaults.MLFLOW_IMAGE
-    install_extras: bool = Field(True, description="pip install the pinned auth/S3/PostgreSQL extras at start.")
-    cpu_request: str = defaults.MLFLOW_RESOURCES.cpu_request
-    memory_request: str = defaults.MLFLOW_RESOURCES.memory_request
-    cpu_limit: str = defaults.MLFLOW_RESOURCES.cpu_limit
-    memory_limit: str = defaults.MLFLOW_RESOURCES.memory_limit
-    backend_store_uri: str = Field("", json_schema_extra={"secret": True}, description="Database URI; empty: SQLite on a volume.")
-
-    @field_validator("source_ranges")
-    @classmethod
-    def _cidrs(cls, ranges: list[str]) -> list[str]:
-        for cidr in ranges:
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise ValueError(f"not a CIDR range: {cidr!r}") from None
-        return ranges
-
-    def resources(self) -> defaults.Resources:
-        return defaults.Resources(self.cpu_request, self.memory_request, self.cpu_limit, self.memory_limit)
-
-    def server_args(self, *, replicas: int | None = None) -> Any:
-        """These settings as MlflowServerArgs; the composing stack fills in namespace, storage and identity."""
-        from recipes.kubernetes.mlflow import MlflowServerArgs
-
-        return MlflowServerArgs(
-            namespace="",
-            artifacts_destination="",
-            backend_store_uri=self.backend_store_uri or None,
-            replicas=self.replicas if replicas is None else replicas,
-            service_type=self.service_type,
-            source_ranges=self.source_ranges,
-            tls_certificate_arn=self.tls_certificate_arn or None,
-            storage_size=self.storage_size,
-            storage_class=self.storage_class or None,
-            image=self.image,
-            install_extras=self.install_extras,
-            resources=self.resources(),
-        )
+from recipes.kubernetes.settings import KubernetesStackSettings, MlflowSettings
 
 
-class KubernetesArgs(RecipeArgs):
-    """Settings of the standalone Kubernetes recipe."""
+class KubernetesArgs(KubernetesStackSettings):
+    """Settings of the standalone Kubernetes recipe: the stack's, and the cluster to deploy to."""
+
+    renamed_keys: ClassVar[Mapping[str, str]] = {"minio_storage_size": "minio.storage_size", "minio_storage_class": "minio.storage_class"}
 
     kube_context: str = Field("", description="kubeconfig context of the target cluster (--context).")
-    pipelines_namespace: str = Field(defaults.PIPELINES_NAMESPACE, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
-    minio_storage_size: str = Field("10Gi", pattern=QUANTITY)
-    minio_storage_class: str = ""
-
-    @model_validator(mode="after")
-    def _one_replica_on_sqlite(self) -> "KubernetesArgs":
-        if self.mlflow.replicas > 1 and not self.mlflow.backend_store_uri:
-            raise ValueError(
-                f"mlflow.replicas={self.mlflow.replicas} needs mlflow.backend_store_uri (a database): "
-                "SQLite on a volume serves one replica"
-            )
-        return self
 
 
 # One table for the three envs; `provisioner recipe describe kubernetes` prints it resolved.
 PRESETS: dict[str, dict[str, Any]] = {
     "dev": {
         "mlflow": {"service_type": "ClusterIP", "storage_size": "5Gi"},
-        "minio_storage_size": "10Gi",
+        "minio": {"storage_size": "10Gi"},
     },
     "staging": {
         "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"], "storage_size": "20Gi"},
-        "minio_storage_size": "50Gi",
+        "minio": {"storage_size": "50Gi"},
     },
     "prod": {
         "mlflow": {
@@ -114,24 +50,49 @@ PRESETS: dict[str, dict[str, Any]] = {
             "cpu_limit": "2",
             "memory_limit": "2Gi",
         },
-        "minio_storage_size": "200Gi",
+        "minio": {"storage_size": "200Gi"},
     },
 }
 
 
-def mlflow_notes(outputs: Mapping[str, Any], context: RecipeContext, tracker_component: str, open_ranges: bool) -> list[str]:
+class MlflowOutputs(RecipeOutputs):
+    """The MLflow outputs every recipe that deploys MlflowServer exports (``export_mlflow_outputs``)."""
+
+    mlflow_service_type: str
+    mlflow_open_to_all: bool
+    mlflow_tracking_uri: str
+    mlflow_internal_uri: str
+    mlflow_port_forward: str
+    mlflow_username: str
+    mlflow_password: str = secret_output()
+
+
+def export_mlflow_outputs(server: Any, settings: MlflowSettings) -> None:
+    """Export an MlflowServer's outputs under the names MlflowOutputs gives them."""
+    import pulumi
+
+    pulumi.export("mlflow_service_type", settings.service_type)
+    pulumi.export("mlflow_open_to_all", settings.open_to_all)
+    pulumi.export("mlflow_tracking_uri", server.tracking_uri)
+    pulumi.export("mlflow_internal_uri", server.internal_uri)
+    pulumi.export("mlflow_port_forward", server.port_forward)
+    pulumi.export("mlflow_username", server.admin_username)
+    pulumi.export("mlflow_password", pulumi.Output.secret(server.admin_password))
+
+
+def mlflow_notes(outputs: MlflowOutputs, context: RecipeContext, tracker_component: str) -> list[str]:
     """How to reach and log in to MLflow, without the password."""
-    lines = [f"MLflow UI: {outputs['mlflow_tracking_uri']}"]
-    if outputs.get("mlflow_service_type") == "ClusterIP":
+    lines = [f"MLflow UI: {outputs.mlflow_tracking_uri}"]
+    if outputs.mlflow_service_type == "ClusterIP":
         lines = [
-            f"MLflow UI (in the cluster: {outputs['mlflow_tracking_uri']}): run `{outputs['mlflow_port_forward']}`, "
+            f"MLflow UI (in the cluster: {outputs.mlflow_tracking_uri}): run `{outputs.mlflow_port_forward}`, "
             f"then open http://localhost:{defaults.MLFLOW_PORT}"
         ]
     lines.append(
-        f"Log in as {outputs['mlflow_username']!r}; the password: "
+        f"Log in as {outputs.mlflow_username!r}; the password: "
         f"provisioner secret describe component-{tracker_component} --show-secrets"
     )
-    if open_ranges:
+    if outputs.mlflow_open_to_all:
         lines.append(
             "Note: the MLflow load balancer accepts any address (login still required); "
             "restrict it with --set 'mlflow.source_ranges=[\"203.0.113.0/24\"]'"
@@ -150,17 +111,10 @@ def export_stack_outputs(stack: Any, kube_context: str, settings: MlflowSettings
     pulumi.export("minio_endpoint", stack.minio_endpoint)
     pulumi.export("minio_access_key", stack.minio_access_key)
     pulumi.export("minio_secret_key", pulumi.Output.secret(stack.minio_secret_key))
-    pulumi.export("mlflow_service_type", settings.service_type)
-    pulumi.export("mlflow_tracking_uri", stack.mlflow.tracking_uri)
-    pulumi.export("mlflow_internal_uri", stack.mlflow.internal_uri)
-    pulumi.export("mlflow_port_forward", stack.mlflow.port_forward)
-    pulumi.export("mlflow_username", stack.mlflow.admin_username)
-    pulumi.export("mlflow_password", pulumi.Output.secret(stack.mlflow.admin_password))
-    open_ranges = not settings.source_ranges or "0.0.0.0/0" in settings.source_ranges
-    pulumi.export("mlflow_open_to_all", settings.service_type == "LoadBalancer" and open_ranges)
+    export_mlflow_outputs(stack.mlflow, settings)
 
 
-class KubernetesOutputs(RecipeOutputs):
+class KubernetesOutputs(MlflowOutputs):
     """What the kubernetes program exports."""
 
     kube_context: str
@@ -170,13 +124,6 @@ class KubernetesOutputs(RecipeOutputs):
     minio_endpoint: str
     minio_access_key: str
     minio_secret_key: str = secret_output()
-    mlflow_service_type: str
-    mlflow_tracking_uri: str
-    mlflow_internal_uri: str
-    mlflow_port_forward: str
-    mlflow_username: str
-    mlflow_password: str = secret_output()
-    mlflow_open_to_all: bool
 
 
 class KubernetesRecipe(Recipe):
@@ -201,29 +148,20 @@ class KubernetesRecipe(Recipe):
         import pulumi
         import pulumi_kubernetes as k8s
 
-        from recipes.kubernetes.stack import KubernetesMlopsStack, KubernetesMlopsStackArgs
+        from recipes.kubernetes.stack import KubernetesMlopsStack
 
         assert isinstance(args, KubernetesArgs)
         provider = k8s.Provider(f"{context.stack_name}-cluster", context=args.kube_context)
-        settings = args.mlflow
         stack = KubernetesMlopsStack(
-            context.stack_name,
-            KubernetesMlopsStackArgs(
-                mlflow=settings.server_args(),
-                mlflow_namespace=settings.namespace,
-                pipelines_namespace=args.pipelines_namespace,
-                minio_storage_size=args.minio_storage_size,
-                minio_storage_class=args.minio_storage_class or None,
-                tags=context.tags,
-            ),
-            opts=pulumi.ResourceOptions(providers=[provider]),
+            context.stack_name, args, tags=context.tags, opts=pulumi.ResourceOptions(providers=[provider])
         )
-        export_stack_outputs(stack, args.kube_context, settings)
+        export_stack_outputs(stack, args.kube_context, args.mlflow)
 
-    def registration(self, outputs: Mapping[str, Any], context: RecipeContext) -> RegistrationPlan:
+    def registration(self, outputs: RecipeOutputs, context: RecipeContext) -> RegistrationPlan:
+        assert isinstance(outputs, KubernetesOutputs)
         prefix = context.stack_name
-        kube = {"kubernetes_context": outputs["kube_context"], "namespace": outputs["pipelines_namespace"]}
-        tracking_uri = outputs["mlflow_tracking_uri"]
+        kube = {"kubernetes_context": outputs.kube_context, "namespace": outputs.pipelines_namespace}
+        tracking_uri = outputs.mlflow_tracking_uri
         return RegistrationPlan(
             components=[
                 ComponentEntry(f"{prefix}-orchestrator", "orchestrator", "kubernetes", kube),
@@ -232,10 +170,10 @@ class KubernetesRecipe(Recipe):
                     "artifact_store",
                     "s3",
                     {
-                        "path": outputs["artifact_path"],
-                        "endpoint_url": outputs["minio_endpoint"],
-                        "aws_access_key_id": outputs["minio_access_key"],
-                        "aws_secret_access_key": outputs["minio_secret_key"],
+                        "path": outputs.artifact_path,
+                        "endpoint_url": outputs.minio_endpoint,
+                        "aws_access_key_id": outputs.minio_access_key,
+                        "aws_secret_access_key": outputs.minio_secret_key,
                     },
                 ),
                 ComponentEntry(
@@ -244,14 +182,15 @@ class KubernetesRecipe(Recipe):
                     "mlflow",
                     {
                         "tracking_uri": tracking_uri,
-                        "tracking_username": outputs["mlflow_username"],
-                        "tracking_password": outputs["mlflow_password"],
+                        "tracking_username": outputs.mlflow_username,
+                        "tracking_password": outputs.mlflow_password,
                     },
                 ),
-                ComponentEntry(f"{prefix}-registry", "model_registry", "mlflow", {"tracking_uri": tracking_uri}),
+                ComponentEntry(f"{prefix}-models", "model_registry", "mlflow", {"tracking_uri": tracking_uri}),
                 ComponentEntry(f"{prefix}-builder", "image_builder", "kaniko", kube),
             ]
         )
 
-    def summary(self, outputs: Mapping[str, Any], context: RecipeContext) -> list[str]:
-        return mlflow_notes(outputs, context, f"{context.stack_name}-tracker", bool(outputs.get("mlflow_open_to_all")))
+    def summary(self, outputs: RecipeOutputs, context: RecipeContext) -> list[str]:
+        assert isinstance(outputs, KubernetesOutputs)
+        return mlflow_notes(outputs, context, f"{context.stack_name}-tracker")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,22 +10,11 @@ import pulumi_kubernetes as k8s
 from recipes.kubernetes import defaults
 from recipes.kubernetes.labels import k8s_labels
 from recipes.kubernetes.minio import MinioStore, MinioStoreArgs
-from recipes.kubernetes.mlflow import MlflowServer, MlflowServerArgs
+from recipes.kubernetes.mlflow import MlflowServer, MlflowWiring
+from recipes.kubernetes.settings import KubernetesStackSettings
 from recipes.kubernetes.workloads import PipelineNamespace, PipelineNamespaceArgs
 
 PIPELINE_BUCKET = "pipeline-artifacts"
-
-
-@dataclass
-class KubernetesMlopsStackArgs:
-    """What to deploy on the cluster; the MLflow settings are passed through to MlflowServer."""
-
-    mlflow: MlflowServerArgs | None = None
-    mlflow_namespace: str = defaults.MLFLOW_NAMESPACE
-    pipelines_namespace: str = defaults.PIPELINES_NAMESPACE
-    minio_storage_size: str = "10Gi"
-    minio_storage_class: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class KubernetesMlopsStack(pulumi.ComponentResource):
@@ -40,15 +28,23 @@ class KubernetesMlopsStack(pulumi.ComponentResource):
     minio_secret_key: pulumi.Output[str]
     mlflow: MlflowServer
 
-    def __init__(self, name: str, args: KubernetesMlopsStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: KubernetesStackSettings,
+        *,
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("provisioner:kubernetes:MlopsStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = dict(tags or {})
         pipelines = PipelineNamespace(
-            f"{name}-pipelines", PipelineNamespaceArgs(namespace=args.pipelines_namespace, tags=args.tags), opts=child
+            f"{name}-pipelines", PipelineNamespaceArgs(namespace=args.pipelines_namespace, tags=tags), opts=child
         )
         mlflow_ns = k8s.core.v1.Namespace(
             f"{name}-mlflow-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.mlflow_namespace, labels=k8s_labels(args.tags, "mlflow")),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.mlflow.namespace, labels=k8s_labels(tags, "mlflow")),
             opts=child,
         )
         store = MinioStore(
@@ -56,24 +52,23 @@ class KubernetesMlopsStack(pulumi.ComponentResource):
             MinioStoreArgs(
                 namespace=mlflow_ns.metadata.name,
                 buckets=(defaults.MINIO_BUCKET, PIPELINE_BUCKET),
-                storage_size=args.minio_storage_size,
-                storage_class=args.minio_storage_class,
-                tags=args.tags,
+                settings=args.minio,
+                tags=tags,
             ),
             opts=child,
         )
-        base = args.mlflow or MlflowServerArgs(namespace="", artifacts_destination="")
-        server_args = MlflowServerArgs(
-            **{
-                **base.__dict__,
-                "namespace": mlflow_ns.metadata.name,
-                "artifacts_destination": f"s3://{defaults.MINIO_BUCKET}",
-                "artifact_env": {"MLFLOW_S3_ENDPOINT_URL": store.endpoint},
-                "artifact_secret_env": {"AWS_ACCESS_KEY_ID": store.access_key, "AWS_SECRET_ACCESS_KEY": store.secret_key},
-                "tags": args.tags,
-            }
+        self.mlflow = MlflowServer(
+            f"{name}-mlflow",
+            args.mlflow,
+            MlflowWiring(
+                namespace=mlflow_ns.metadata.name,
+                artifacts_destination=f"s3://{defaults.MINIO_BUCKET}",
+                artifact_env={"MLFLOW_S3_ENDPOINT_URL": store.endpoint},
+                artifact_secret_env={"AWS_ACCESS_KEY_ID": store.access_key, "AWS_SECRET_ACCESS_KEY": store.secret_key},
+                tags=tags,
+            ),
+            opts=child,
         )
-        self.mlflow = MlflowServer(f"{name}-mlflow", server_args, opts=child)
         self.pipelines_namespace = pipelines.namespace
         self.pipelines_service_account = pipelines.service_account
         self.artifact_path = pulumi.Output.from_input(f"s3://{PIPELINE_BUCKET}")

@@ -187,3 +187,69 @@ def test_the_outputs_model_is_exactly_what_the_program_exports_with_secrets_mark
     assert sorted(exports) == sorted(recipe.outputs_model.model_fields)
     assert {key for key, value in exports.items() if value.secret} == recipe.outputs_model.secret_fields()
     recipe.outputs_model.model_validate({key: value.value for key, value in exports.items()})
+
+
+# One vocabulary: a component's name suffix says its type, in every recipe.
+SUFFIX_TYPES = {
+    "orchestrator": "orchestrator",
+    "artifacts": "artifact_store",
+    "registry": "container_registry",
+    "tracker": "experiment_tracker",
+    "models": "model_registry",
+    "builder": "image_builder",
+}
+CLOUD_STEP_OPERATORS = {"aws": "sagemaker", "gcp": "vertex"}
+
+
+def _plan(recipe_name: str, env: str) -> Any:
+    from provisioner.recipe_api import RecipeContext
+
+    _resources, recipe = declared(recipe_name, env)
+    outputs = recipe.read_outputs({key: value.value for key, value in _exports[(recipe_name, env)].items()})
+    return recipe.registration(outputs, RecipeContext(recipe_name, env, f"{recipe_name}-{env}"))
+
+
+def misnamed_components(plan: Any, prefix: str) -> list[str]:
+    """Components whose name suffix means another type than theirs (``-registry`` that is no container registry)."""
+    return [
+        entry.name for entry in plan.components
+        if SUFFIX_TYPES.get(entry.name.removeprefix(prefix), entry.type) != entry.type
+    ]
+
+
+@pytest.mark.parametrize("env", STANDARD_ENVS)
+@pytest.mark.parametrize("recipe_name", RECIPES)
+def test_component_names_mean_the_same_type_in_every_recipe(recipe_name: str, env: str) -> None:
+    plan = _plan(recipe_name, env)
+    prefix = f"{recipe_name}-{env}-"
+
+    assert misnamed_components(plan, prefix) == []
+    expected = dict(SUFFIX_TYPES)
+    if recipe_name in CLOUD_STEP_OPERATORS:
+        expected[CLOUD_STEP_OPERATORS[recipe_name]] = "step_operator"
+    else:  # the kubernetes recipe brings no container registry of its own
+        del expected["registry"]
+    assert {entry.name.removeprefix(prefix): entry.type for entry in plan.components} == expected
+
+
+def test_the_vocabulary_rule_fails_on_a_model_registry_named_registry() -> None:
+    from provisioner.recipe_api import ComponentEntry
+
+    plan = _plan("kubernetes", "dev")
+    plan.components.append(ComponentEntry("kubernetes-dev-registry", "model_registry", "mlflow", {}))
+
+    assert misnamed_components(plan, "kubernetes-dev-") == ["kubernetes-dev-registry"]
+
+
+@pytest.mark.parametrize("recipe_name", ["aws", "gcp"])
+def test_cloud_recipes_share_the_settings_vocabulary(recipe_name: str) -> None:
+    from provisioner.recipe_settings import BucketSettings, ContainerRegistrySettings, DatabaseSettings, NodeRange
+    from recipes.kubernetes.settings import MlflowSettings
+
+    fields = RecipeRegistry().get(recipe_name).args_model.model_fields
+
+    assert fields["bucket"].annotation is BucketSettings
+    assert fields["registry"].annotation is ContainerRegistrySettings
+    assert issubclass(fields["database"].annotation, DatabaseSettings)
+    assert issubclass(fields["cluster"].annotation.model_fields["nodes"].annotation, NodeRange)
+    assert fields["mlflow"].annotation is MlflowSettings

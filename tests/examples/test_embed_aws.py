@@ -13,7 +13,7 @@ from provisioner.engine.emulators import EmulationContext
 from provisioner.engine.simulated import aws_emulation, run_program_with_mocks
 from provisioner.recipe_api import RecipeContext
 from recipes.aws.guardrails import Resource, run_guardrails
-from recipes.aws.recipe import AwsRecipe, aws_registration
+from recipes.aws.recipe import AwsOutputs, AwsRecipe, aws_registration
 from tests.examples import EXAMPLES, load_example
 from tests.recipes.mocks import RecordingMocks
 
@@ -129,7 +129,7 @@ def test_eks_cluster_and_node_group_use_the_given_subnets(run: Run) -> None:
 def test_exports_hold_everything_the_aws_registration_reads(run: Run) -> None:
     context = RecipeContext("aws", "staging", "team-ml")
 
-    plan = aws_registration(run.exports, context)
+    plan = aws_registration(AwsOutputs.read(run.exports), context)
 
     assert {c.type for c in plan.components} == {
         "orchestrator", "artifact_store", "container_registry", "experiment_tracker", "model_registry", "step_operator", "image_builder",
@@ -138,7 +138,7 @@ def test_exports_hold_everything_the_aws_registration_reads(run: Run) -> None:
     assert connector.configuration == {"role_arn": run.exports["connector_role_arn"], "region": REGION}
     assert run.exports["cluster_name"] == CLUSTER
     assert run.exports["mlflow_password"] and run.exports["mlflow_username"]
-    assert AwsRecipe().summary(run.exports, context)  # the how-to lines read only exported keys too
+    assert AwsRecipe().summary(AwsOutputs.read(run.exports), context)  # the how-to lines read only exported keys too
 
 
 def test_the_plan_from_the_exports_registers(run: Run) -> None:
@@ -146,7 +146,7 @@ def test_the_plan_from_the_exports_registers(run: Run) -> None:
 
     context = RecipeContext("aws", "staging", "team-ml")
 
-    record = Registry.open().apply_deployment(aws_registration(run.exports, context), context)
+    record = Registry.open().apply_deployment(aws_registration(AwsOutputs.read(run.exports), context), context)
 
     assert record.stack == "team-ml" and len(record.components) == 7 and record.connectors == ["team-ml-aws"]
 

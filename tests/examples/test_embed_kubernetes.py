@@ -15,7 +15,7 @@ import pytest
 from provisioner.engine.emulators import EmulationContext
 from provisioner.engine.simulated import run_program_with_mocks, unwrap_secrets
 from provisioner.recipe_api import RecipeContext
-from recipes.kubernetes.recipe import KubernetesRecipe
+from recipes.kubernetes.recipe import KubernetesOutputs, KubernetesRecipe
 from tests.examples import EXAMPLES, load_example
 from tests.recipes.mocks import RecordingMocks
 
@@ -102,13 +102,13 @@ def test_the_team_namespace_and_its_configmap_sit_next_to_the_embedded_stack(run
 def test_exports_hold_everything_the_kubernetes_registration_reads(run: Run) -> None:
     context = RecipeContext("kubernetes", "staging", "team-ml")
 
-    plan = KubernetesRecipe().registration(run.exports, context)
+    plan = KubernetesRecipe().registration(KubernetesOutputs.read(run.exports), context)
 
     assert {c.type for c in plan.components} == {"orchestrator", "artifact_store", "experiment_tracker", "model_registry", "image_builder"}
     orchestrator = next(c for c in plan.components if c.type == "orchestrator")
     assert orchestrator.config["kubernetes_context"] == CONTEXT
     assert run.exports["mlflow_password"] and run.exports["minio_secret_key"]
-    assert KubernetesRecipe().summary(run.exports, context)
+    assert KubernetesRecipe().summary(KubernetesOutputs.read(run.exports), context)
 
 
 def test_the_plan_from_the_exports_registers(run: Run) -> None:
@@ -116,7 +116,7 @@ def test_the_plan_from_the_exports_registers(run: Run) -> None:
 
     context = RecipeContext("kubernetes", "staging", "team-ml")
 
-    record = Registry.open().apply_deployment(KubernetesRecipe().registration(run.exports, context), context)
+    record = Registry.open().apply_deployment(KubernetesRecipe().registration(KubernetesOutputs.read(run.exports), context), context)
 
     assert record.stack == "team-ml" and len(record.components) == 5
 

@@ -44,9 +44,10 @@ def test_node_groups_follow_the_preset_table(runs: dict[str, Any], env: str) -> 
 
     assert len(groups) == 1
     group = groups[0].inputs
-    assert group["instanceTypes"] == [preset["node_instance_type"]]
-    assert group["scalingConfig"] == {"desiredSize": preset["node_desired"], "minSize": preset["node_min"], "maxSize": preset["node_max"]}
-    assert group["capacityType"] == preset["node_capacity_type"]
+    nodes = preset["cluster"]["nodes"]
+    assert group["instanceTypes"] == [nodes["instance_type"]]
+    assert group["scalingConfig"] == {"desiredSize": nodes["desired"], "minSize": nodes["min"], "maxSize": nodes["max"]}
+    assert group["capacityType"] == ("SPOT" if nodes["spot"] else "ON_DEMAND")
 
 
 @pytest.mark.parametrize(("env", "nat_count", "az_count"), [("dev", 1, 2), ("staging", 1, 2), ("prod", 3, 3)])
@@ -65,9 +66,10 @@ def test_database_settings_follow_the_preset_table(runs: dict[str, Any]) -> None
         preset = defaults.PRESETS[env]["database"]
         (database,) = runs[env][0].of_type("aws:rds/instance:Instance")
         assert database.inputs["instanceClass"] == preset["instance_class"]
-        assert database.inputs["allocatedStorage"] == preset["allocated_storage"]
+        assert database.inputs["allocatedStorage"] == preset["storage_gb"]
+        assert database.inputs["maxAllocatedStorage"] == preset["max_storage_gb"]
         assert database.inputs["backupRetentionPeriod"] == preset["backup_retention_days"]
-        assert database.inputs["multiAz"] == preset["multi_az"]
+        assert database.inputs["multiAz"] == preset["high_availability"]
         assert database.inputs["deletionProtection"] == preset["deletion_protection"]
         assert database.inputs["publiclyAccessible"] is False and database.inputs["storageEncrypted"] is True
     assert runs["prod"][0].of_type("aws:rds/instance:Instance")[0].inputs["finalSnapshotIdentifier"]
@@ -78,18 +80,18 @@ def test_bucket_logging_and_registry_settings_follow_the_preset_table(runs: dict
         mocks, _ = runs[env]
         preset = defaults.PRESETS[env]
         (bucket,) = mocks.of_type("aws:s3/bucket:Bucket")
-        assert bucket.inputs["forceDestroy"] == preset["force_destroy"]
-        assert bool(mocks.of_type("aws:s3/bucketVersioning:BucketVersioning")) == preset["bucket_versioning"]
+        assert bucket.inputs["forceDestroy"] == preset["bucket"]["force_destroy"]
+        assert bool(mocks.of_type("aws:s3/bucketVersioning:BucketVersioning")) == preset["bucket"]["versioning"]
         (cluster,) = mocks.of_type("aws:eks/cluster:Cluster")
-        assert bool(cluster.inputs.get("enabledClusterLogTypes")) == preset["control_plane_logging"]
+        assert bool(cluster.inputs.get("enabledClusterLogTypes")) == preset["cluster"]["control_plane_logging"]
         assert cluster.inputs["version"] == defaults.KUBERNETES_VERSION
         (repository,) = mocks.of_type("aws:ecr/repository:Repository")
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
-        assert repository.inputs["imageTagMutability"] == preset["ecr_tag_mutability"]
+        assert repository.inputs["imageTagMutability"] == ("IMMUTABLE" if preset["registry"]["immutable_tags"] else "MUTABLE")
         (lifecycle,) = mocks.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
         rule = json.loads(lifecycle.inputs["policy"])["rules"][0]
         assert rule["selection"]["tagStatus"] == "untagged"
-        assert rule["selection"]["countNumber"] == preset["ecr_untagged_expiry_days"]
+        assert rule["selection"]["countNumber"] == preset["registry"]["untagged_expiry_days"]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -167,7 +169,10 @@ def test_existing_vpc_is_reused_and_no_network_is_created() -> None:
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=zones[i % 2])["Subnet"]["SubnetId"] for i in range(4)]
         request, args = resolve_request(
             recipe, env="staging",
-            sets=[f"vpc_id={vpc}", f"private_subnet_ids=[{subnets[0]}, {subnets[1]}]", f"public_subnet_ids=[{subnets[2]}, {subnets[3]}]"],
+            sets=[
+                f"network.vpc_id={vpc}", f"network.private_subnet_ids=[{subnets[0]}, {subnets[1]}]",
+                f"network.public_subnet_ids=[{subnets[2]}, {subnets[3]}]",
+            ],
         )
         mocks, exports = run_recipe(recipe, args, request.context(simulated=True))
 
@@ -180,7 +185,7 @@ def test_existing_vpc_is_reused_and_no_network_is_created() -> None:
 
 
 def test_gpu_node_group_is_off_by_default_and_tainted_when_on() -> None:
-    mocks, _ = _run("dev", "gpu_nodes.enabled=true")
+    mocks, _ = _run("dev", "cluster.gpu_nodes.enabled=true")
 
     gpu = [g for g in mocks.of_type("aws:eks/nodeGroup:NodeGroup") if g.name.endswith("gpu-nodes")]
     assert len(gpu) == 1
@@ -190,10 +195,19 @@ def test_gpu_node_group_is_off_by_default_and_tainted_when_on() -> None:
 @pytest.mark.parametrize(
     ("sets", "message"),
     [
-        pytest.param(["node_min=3", "node_desired=2"], "node_min <= node_desired", id="nodes-out-of-order"),
-        pytest.param(["vpc_cidr=10.0.0.0/24"], "too small", id="small-vpc"),
-        pytest.param(["vpc_id=vpc-1"], "at least 2 private_subnet_ids", id="byo-vpc-without-subnets"),
-        pytest.param(["az_count=5"], "az_count", id="too-many-zones"),
+        pytest.param(["cluster.nodes.min=3", "cluster.nodes.desired=2"], r"need min <= desired <= max \(got 3, 2, 2\)", id="nodes-out-of-order"),
+        pytest.param(["cluster.gpu_nodes.max=1", "cluster.gpu_nodes.desired=2"], r"need min <= desired <= max \(got 0, 2, 1\)", id="gpu-out-of-order"),
+        pytest.param(["network.cidr=10.0.0.0/24"], "too small", id="small-vpc"),
+        pytest.param(["network.vpc_id=vpc-1"], r"at least 2 private subnets, in different AZs, for EKS \(got 0\)", id="byo-vpc-without-subnets"),
+        pytest.param(["network.az_count=5"], "az_count", id="too-many-zones"),
+        pytest.param(["database.storage_gb=200", "database.max_storage_gb=100"], "need storage_gb <= max_storage_gb", id="db-ceiling"),
+        pytest.param(
+            ["mlflow.replicas=2"],
+            r"^invalid settings for recipe 'aws': mlflow.replicas=2 needs a database \(database.enabled, or mlflow.backend_store_uri\)",
+            id="replicas-on-sqlite",
+        ),
+        pytest.param(["node_instance_type=m5.large"], r"^--set node_instance_type: 'node_instance_type' is now 'cluster.nodes.instance_type' \(renamed in provisioner 0.3\)$", id="renamed-key"),
+        pytest.param(["database.multi_az=true"], r"'multi_az' is now 'high_availability'", id="renamed-nested-key"),
     ],
 )
 def test_bad_aws_settings_are_refused_at_resolution(sets: list[str], message: str) -> None:

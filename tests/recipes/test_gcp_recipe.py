@@ -36,13 +36,15 @@ def test_node_pool_and_cluster_shape_follow_the_preset_table(runs: dict[str, Any
     (cluster,) = mocks.of_type("gcp:container/cluster:Cluster")
     (pool,) = mocks.of_type("gcp:container/nodePool:NodePool")
 
-    assert pool.inputs["nodeConfig"]["machineType"] == preset["machine_type"]
-    assert pool.inputs["nodeCount"] == preset["node_count"]
-    assert pool.inputs["autoscaling"] == {"minNodeCount": preset["node_min"], "maxNodeCount": preset["node_max"]}
+    nodes = preset["cluster"]["nodes"]
+    assert pool.inputs["nodeConfig"]["machineType"] == nodes["machine_type"]
+    assert pool.inputs["nodeConfig"]["spot"] is nodes["spot"]
+    assert pool.inputs["nodeCount"] == nodes["desired"]
+    assert pool.inputs["autoscaling"] == {"minNodeCount": nodes["min"], "maxNodeCount": nodes["max"]}
     assert cluster.inputs["removeDefaultNodePool"] is True
     assert cluster.inputs["workloadIdentityConfig"]["workloadPool"].endswith(".svc.id.goog")
     zones = defaults.REGION_ZONES[defaults.DEFAULT_REGION]
-    if preset["regional"]:
+    if preset["cluster"]["regional"]:
         assert cluster.inputs["location"] == defaults.DEFAULT_REGION and cluster.inputs["nodeLocations"] == list(zones)
     else:
         assert cluster.inputs["location"] == zones[0]
@@ -82,13 +84,20 @@ def test_buckets_are_private_and_databases_have_no_public_ip(runs: dict[str, Any
         (bucket,) = mocks.of_type("gcp:storage/bucket:Bucket")
         assert bucket.inputs["uniformBucketLevelAccess"] is True
         assert bucket.inputs["publicAccessPrevention"] == "enforced"
-        assert bucket.inputs["versioning"]["enabled"] is preset["bucket_versioning"]
-        assert bucket.inputs["forceDestroy"] is preset["force_destroy"]
+        assert bucket.inputs["versioning"]["enabled"] is preset["bucket"]["versioning"]
+        assert bucket.inputs["forceDestroy"] is preset["bucket"]["force_destroy"]
+        (repository,) = mocks.of_type("gcp:artifactregistry/repository:Repository")
+        assert repository.inputs["dockerConfig"] == {"immutableTags": preset["registry"]["immutable_tags"]}
+        (cleanup,) = repository.inputs["cleanupPolicies"]
+        assert cleanup["condition"] == {"tagState": "UNTAGGED", "olderThan": f"{preset['registry']['untagged_expiry_days'] * 86400}s"}
         for database in mocks.of_type("gcp:sql/databaseInstance:DatabaseInstance"):
             ip = database.inputs["settings"]["ipConfiguration"]
             assert ip["ipv4Enabled"] is False and ip["privateNetwork"]
             assert database.inputs["settings"]["backupConfiguration"]["enabled"] is True
             assert database.inputs["settings"]["tier"] == preset["database"]["tier"]
+            assert database.inputs["settings"]["diskSize"] == preset["database"]["storage_gb"]
+            expected = "REGIONAL" if preset["database"]["high_availability"] else "ZONAL"
+            assert database.inputs["settings"]["availabilityType"] == expected
     assert not runs["dev"][0].of_type("gcp:sql/databaseInstance:DatabaseInstance")
 
 
@@ -125,7 +134,7 @@ GcpRecipeProject = "provisioner-simulated"
     ("args", "message"),
     [
         pytest.param(["--region", "mars-north1"], "unknown region 'mars-north1'", id="unknown-region"),
-        pytest.param(["--set", "zone=us-east1-b"], "zone 'us-east1-b' is not in region europe-west1", id="zone-outside-region"),
+        pytest.param(["--set", "cluster.zone=us-east1-b"], "zone 'us-east1-b' is not in region europe-west1", id="zone-outside-region"),
     ],
 )
 def test_bad_region_or_zone_exits_2_and_creates_nothing(args: list[str], message: str) -> None:

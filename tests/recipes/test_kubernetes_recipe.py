@@ -110,7 +110,12 @@ def test_pipeline_role_grants_no_wildcards_and_no_cluster_scope() -> None:
 @pytest.mark.parametrize(
     ("sets", "message"),
     [
-        pytest.param(["mlflow.replicas=2"], "needs mlflow.backend_store_uri", id="replicas-on-sqlite"),
+        pytest.param(
+                ["mlflow.replicas=2"],
+                r"^invalid settings for recipe 'kubernetes': mlflow.replicas=2 needs a database \(mlflow.backend_store_uri\): "
+                "SQLite on a volume serves one replica$",
+                id="replicas-on-sqlite",
+            ),
         pytest.param(["mlflow.source_ranges=[everyone]"], "not a CIDR range", id="bad-cidr"),
         pytest.param(["mlflow.service_type=NodePort"], "service_type", id="bad-service-type"),
         pytest.param(["mlflow.storage_size=lots"], "storage_size", id="bad-quantity"),
