@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pulumi_policy import ResourceValidationArgs
 
-from provisioner.guardrails import RULES
-from provisioner.policy_pack import policies, validation
+from provisioner.guardrails import RULES, STACK_RULES
+from provisioner.policy_pack import policies, stack_validation, validation
+from provisioner.recipe_api import TAG_ENV
 
 RULE = {rule.name: rule for rule in RULES}
 
@@ -63,8 +64,36 @@ def test_the_pack_has_one_mandatory_policy_per_guardrail() -> None:
 
     pack = policies()
 
-    assert [p.name for p in pack] == [rule.name for rule in RULES]
+    assert [p.name for p in pack] == [rule.name for rule in RULES] + [f"stack-{rule.name}" for rule in STACK_RULES]
     assert {p.enforcement_level for p in pack} == {EnforcementLevel.MANDATORY}
+
+
+def _validate_stack(rule_name: str, resources: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """Run a stack policy's validate function on PolicyResource-shaped resources, as the Pulumi CLI would."""
+    from types import SimpleNamespace
+
+    rule = next(r for r in STACK_RULES if r.name == rule_name)
+    args = SimpleNamespace(resources=[SimpleNamespace(resource_type=t, name=n, props=p) for t, n, p in resources])
+    reported: list[str] = []
+    stack_validation(rule)(args, reported.append)
+    return reported
+
+
+PROD = {"tags": {TAG_ENV: "prod"}}
+
+
+def test_stack_policies_catch_a_bucket_without_its_public_access_block_and_unprotected_prod_data() -> None:
+    bucket = ("aws:s3/bucket:Bucket", "artifacts", {"bucket": "artifacts-1", **PROD})
+    block = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "block", {"bucket": "artifacts-1"})
+    database = ("aws:rds/instance:Instance", "db", {"deletionProtection": False, "skipFinalSnapshot": True, **PROD})
+
+    assert _validate_stack("no-public-buckets", [bucket]) == ["artifacts: has no public access block"]
+    assert _validate_stack("no-public-buckets", [bucket, block]) == []
+    assert _validate_stack("prod-data-protection", [bucket, database]) == [
+        "db: has no deletion protection", "db: skips the final snapshot", "artifacts: is not versioned",
+    ]
+    staging = ("aws:rds/instance:Instance", "db", {"deletionProtection": False, "tags": {TAG_ENV: "staging"}})
+    assert _validate_stack("prod-data-protection", [staging]) == []
 
 
 def test_the_simulated_engine_refuses_a_resource_that_breaks_a_guardrail_before_creating_it(aws_endpoint: str) -> None:

@@ -17,13 +17,32 @@ from provisioner.cli._deploy_common import resolve
 from provisioner.engine.base import NullSink
 from provisioner.engine.simulated import SimulatedEngine
 from provisioner.guardrails import violations
-from provisioner.recipe_api import STANDARD_ENVS, TAG_DEPLOYMENT, TAG_ENV, TAG_RECIPE, TAG_STACK, TAG_URN
+from provisioner.recipe_api import (
+    STANDARD_ENVS,
+    TAG_DEPLOYMENT,
+    TAG_ENV,
+    TAG_RECIPE,
+    TAG_STACK,
+    TAG_URN,
+)
 from provisioner.recipe_registry import RecipeRegistry
 
 RECIPES = ("aws", "gcp", "kubernetes")
 CONTEXT = {"kubernetes": "kind-conformance"}
 # Types Pulumi declares whose APIs take no tags or labels (the rule does not apply to them).
 UNTAGGABLE_PREFIXES = ("random:", "pulumi:")
+# AWS types whose API takes no tags.
+UNTAGGABLE = {
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:ec2/route:Route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+}
 
 
 @dataclass(frozen=True)
@@ -84,8 +103,6 @@ def ownership_tags(resources: list[Declared]) -> list[str]:
 
 def untagged_taggable(resources: list[Declared]) -> list[str]:
     """AWS resources of types that take tags, declared without any (they would escape the ownership rules)."""
-    from recipes.aws.guardrails import UNTAGGABLE
-
     return [
         r.name for r in resources
         if r.type.startswith("aws:") and r.type not in UNTAGGABLE and not r.type.startswith("aws:iam/policy") and "tags" not in r.inputs
@@ -243,7 +260,12 @@ def test_the_vocabulary_rule_fails_on_a_model_registry_named_registry() -> None:
 
 @pytest.mark.parametrize("recipe_name", ["aws", "gcp"])
 def test_cloud_recipes_share_the_settings_vocabulary(recipe_name: str) -> None:
-    from provisioner.recipe_settings import BucketSettings, ContainerRegistrySettings, DatabaseSettings, NodeRange
+    from provisioner.recipe_settings import (
+        BucketSettings,
+        ContainerRegistrySettings,
+        DatabaseSettings,
+        NodeRange,
+    )
     from recipes.kubernetes.settings import MlflowSettings
 
     fields = RecipeRegistry().get(recipe_name).args_model.model_fields

@@ -12,7 +12,7 @@ import pytest
 from provisioner.engine.emulators import EmulationContext
 from provisioner.engine.simulated import aws_emulation, run_program_with_mocks
 from provisioner.recipe_api import RecipeContext
-from recipes.aws.guardrails import Resource, run_guardrails
+from provisioner.guardrails import StackResource, stack_violations
 from recipes.aws.recipe import AwsOutputs, AwsRecipe, aws_registration
 from tests.examples import EXAMPLES, load_example
 from tests.recipes.mocks import RecordingMocks
@@ -152,6 +152,6 @@ def test_the_plan_from_the_exports_registers(run: Run) -> None:
 
 
 def test_every_resource_carries_the_stack_tags_and_passes_the_guardrails(run: Run) -> None:
-    resources = [Resource(r.type, r.name, r.resource_id, r.inputs) for r in run.mocks.resources]
+    resources = [StackResource(r.type, r.name, r.resource_id, r.inputs) for r in run.mocks.resources]
 
-    assert run_guardrails(resources, "staging") == []
+    assert stack_violations(resources, "staging") == []

@@ -11,8 +11,9 @@ import pytest
 from provisioner.config import resolve_request
 from provisioner.engine.simulated import aws_emulation
 from provisioner.errors import InputError
+from provisioner.guardrails import StackResource as Resource
+from provisioner.guardrails import stack_violations as run_guardrails
 from recipes.aws import AwsRecipe, defaults
-from recipes.aws.guardrails import Resource, run_guardrails
 from recipes.aws.policies import irsa_trust, subnet_cidrs
 from tests.recipes.mocks import RecordingMocks, run_recipe
 
@@ -106,7 +107,7 @@ def _break(resources: list[Resource], resource_type: str, **changes: Any) -> lis
     done = False
     for resource in resources:
         if resource.type == resource_type and not done:
-            resource = replace(resource, inputs={**resource.inputs, **changes})
+            resource = replace(resource, props={**resource.props, **changes})
             done = True
         broken.append(resource)
     assert done, resource_type
@@ -117,6 +118,7 @@ def _without(resources: list[Resource], resource_type: str) -> list[Resource]:
     return [r for r in resources if r.type != resource_type]
 
 
+PUBLIC_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
 WILDCARD_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 BROKEN = [
     pytest.param("no-wildcard-actions", lambda r: _break(r, "aws:iam/rolePolicy:RolePolicy", policy=WILDCARD_POLICY), id="wildcard-action"),
@@ -128,7 +130,11 @@ BROKEN = [
     pytest.param("private-databases", lambda r: _break(r, "aws:rds/instance:Instance", publiclyAccessible=True), id="public-database"),
     pytest.param("prod-data-protection", lambda r: _break(r, "aws:rds/instance:Instance", deletionProtection=False), id="unprotected-database"),
     pytest.param("prod-data-protection", lambda r: _break(r, "aws:s3/bucket:Bucket", forceDestroy=True), id="force-destroyed-bucket"),
-    pytest.param("stack-tags", lambda r: _break(r, "aws:eks/cluster:Cluster", tags={"Name": "x"}), id="untagged-resource"),
+    pytest.param("no-public-buckets", lambda r: _break(r, "aws:s3/bucketPolicy:BucketPolicy", policy=PUBLIC_POLICY), id="public-bucket-policy"),
+    pytest.param("no-public-buckets", lambda r: _break(r, "aws:s3/bucket:Bucket", acl="public-read"), id="public-acl"),
+    pytest.param("encryption-at-rest", lambda r: _break(r, "aws:ecr/repository:Repository", encryptionConfigurations=[]), id="repository-unencrypted"),
+    pytest.param("prod-data-protection", lambda r: _break(r, "aws:rds/instance:Instance", skipFinalSnapshot=True), id="no-final-snapshot"),
+    pytest.param("prod-data-protection", lambda r: _without(r, "aws:s3/bucketVersioning:BucketVersioning"), id="unversioned-bucket"),
 ]
 
 
@@ -138,7 +144,8 @@ def test_each_guardrail_fails_on_its_broken_counterpart(runs: dict[str, Any], ch
 
     violations = run_guardrails(resources, "prod")
 
-    assert {v.check for v in violations} == {check}
+    assert {v.rule for v in violations} == {check}
+    assert len(violations) == 1, violations
 
 
 def test_policies_name_the_bucket_and_the_oidc_issuer_moto_reports(runs: dict[str, Any]) -> None:
