@@ -6,21 +6,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from provisioner.aws_errors import error_code, ignore_not_found, is_not_found
 from provisioner.engine.emulators.base import EmulationContext
 
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def is_not_found(exc: BaseException, *codes: str) -> bool:
-    """Whether ``exc`` is an AWS 'not found' error (one of ``codes``, or any code that says so)."""
-    code = error_code(exc)
-    if not code:
-        return False
-    return code in codes or "NotFound" in code or code.startswith("NoSuch")
+__all__ = ["error_code", "ignore_not_found", "is_not_found"]
 
 
 def responds(call: Callable[..., Any], **params: Any) -> bool:

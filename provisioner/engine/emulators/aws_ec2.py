@@ -10,6 +10,7 @@ from provisioner.engine.emulators.aws_common import (
     ec2_arn,
     error_code,
     find_ec2_orphan,
+    ignore_not_found,
     is_not_found,
     sync_ec2_tags,
     tag_specifications,
@@ -32,14 +33,6 @@ def _describe_one(ctx: EmulationContext, method: str, key: str, **params: Any) -
             return None
         raise
 
-
-def _ignore_not_found(call: Any, **params: Any) -> None:
-    """Run a delete-like call; a resource already gone is fine."""
-    try:
-        call(**params)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
 
 
 def _refuse_while_in_use(ctx: EmulationContext, filter_name: str, resource_id: str, what: str) -> None:
@@ -87,7 +80,7 @@ class VpcEmulator(_TaggedEc2Emulator):
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         _refuse_while_in_use(ctx, "vpc-id", resource_id, f"vpc {resource_id}")
-        _ignore_not_found(ctx.aws("ec2").delete_vpc, VpcId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_vpc, VpcId=resource_id)
 
     @staticmethod
     def _attributes(vpc_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> None:
@@ -154,7 +147,7 @@ class SubnetEmulator(_TaggedEc2Emulator):
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         _refuse_while_in_use(ctx, "subnet-id", resource_id, f"subnet {resource_id}")
-        _ignore_not_found(ctx.aws("ec2").delete_subnet, SubnetId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_subnet, SubnetId=resource_id)
 
     @staticmethod
     def _attributes(subnet_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> None:
@@ -206,7 +199,7 @@ class InternetGatewayEmulator(_TaggedEc2Emulator):
         if self._describe(resource_id, ctx) is None:
             return
         self._detach_all(resource_id, ctx)
-        _ignore_not_found(ctx.aws("ec2").delete_internet_gateway, InternetGatewayId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_internet_gateway, InternetGatewayId=resource_id)
 
     @staticmethod
     def _describe(gateway_id: str, ctx: EmulationContext) -> dict[str, Any] | None:
@@ -215,7 +208,7 @@ class InternetGatewayEmulator(_TaggedEc2Emulator):
     def _detach_all(self, gateway_id: str, ctx: EmulationContext) -> None:
         gateway = self._describe(gateway_id, ctx) or {}
         for attachment in gateway.get("Attachments", []):
-            _ignore_not_found(ctx.aws("ec2").detach_internet_gateway, InternetGatewayId=gateway_id, VpcId=attachment["VpcId"])
+            ignore_not_found(ctx.aws("ec2").detach_internet_gateway, InternetGatewayId=gateway_id, VpcId=attachment["VpcId"])
 
     def _state(self, gateway_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
         gateway = self._describe(gateway_id, ctx) or {}
@@ -251,8 +244,8 @@ class EipEmulator(_TaggedEc2Emulator):
         if address is None:
             return
         if address.get("AssociationId"):
-            _ignore_not_found(ctx.aws("ec2").disassociate_address, AssociationId=address["AssociationId"])
-        _ignore_not_found(ctx.aws("ec2").release_address, AllocationId=resource_id)
+            ignore_not_found(ctx.aws("ec2").disassociate_address, AssociationId=address["AssociationId"])
+        ignore_not_found(ctx.aws("ec2").release_address, AllocationId=resource_id)
 
     @staticmethod
     def _describe(allocation_id: str, ctx: EmulationContext) -> dict[str, Any] | None:
@@ -308,12 +301,12 @@ class NatGatewayEmulator(_TaggedEc2Emulator):
         if not self.exists(resource_id, state, ctx):
             return
         gateway = self._describe(resource_id, ctx) or {}
-        _ignore_not_found(ctx.aws("ec2").delete_nat_gateway, NatGatewayId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_nat_gateway, NatGatewayId=resource_id)
         wait_until(lambda: not self.exists(resource_id, state, ctx), what=f"NAT gateway {resource_id} to be deleted")
         # AWS releases the gateway's network interface with it; moto keeps it, which would block the subnet.
         for address in gateway.get("NatGatewayAddresses", []):
             if address.get("NetworkInterfaceId"):
-                _ignore_not_found(ctx.aws("ec2").delete_network_interface, NetworkInterfaceId=address["NetworkInterfaceId"])
+                ignore_not_found(ctx.aws("ec2").delete_network_interface, NetworkInterfaceId=address["NetworkInterfaceId"])
 
     @staticmethod
     def _describe(gateway_id: str, ctx: EmulationContext) -> dict[str, Any] | None:
@@ -385,7 +378,7 @@ class RouteTableEmulator(_TaggedEc2Emulator):
             for route in old.get("routes") or []:
                 params = _route_params(route, self._INLINE_DESTINATIONS)
                 destination = {k: v for k, v in params.items() if k.startswith("Destination")}
-                _ignore_not_found(ec2.delete_route, RouteTableId=resource_id, **destination)
+                ignore_not_found(ec2.delete_route, RouteTableId=resource_id, **destination)
             for route in inputs.get("routes") or []:
                 ec2.create_route(RouteTableId=resource_id, **_route_params(route, self._INLINE_DESTINATIONS))
         sync_ec2_tags(ctx, resource_id, tags_of(old), tags_of(inputs))
@@ -395,7 +388,7 @@ class RouteTableEmulator(_TaggedEc2Emulator):
         return _describe_one(ctx, "describe_route_tables", "RouteTables", RouteTableIds=[resource_id]) is not None
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
-        _ignore_not_found(ctx.aws("ec2").delete_route_table, RouteTableId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_route_table, RouteTableId=resource_id)
 
     @staticmethod
     def _state(table_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -431,7 +424,7 @@ class RouteEmulator(Emulator):
             return
         params = _route_params(state, _ROUTE_DESTINATIONS)
         destination = {k: v for k, v in params.items() if k.startswith("Destination")}
-        _ignore_not_found(ctx.aws("ec2").delete_route, RouteTableId=state["routeTableId"], **destination)
+        ignore_not_found(ctx.aws("ec2").delete_route, RouteTableId=state["routeTableId"], **destination)
 
     @staticmethod
     def destination(inputs: dict[str, Any]) -> str:
@@ -492,7 +485,7 @@ class RouteTableAssociationEmulator(Emulator):
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         current = self._find(state, ctx)
         if current is not None:
-            _ignore_not_found(ctx.aws("ec2").disassociate_route_table, AssociationId=current["RouteTableAssociationId"])
+            ignore_not_found(ctx.aws("ec2").disassociate_route_table, AssociationId=current["RouteTableAssociationId"])
 
     @staticmethod
     def _find(state: dict[str, Any], ctx: EmulationContext) -> dict[str, Any] | None:
@@ -576,7 +569,7 @@ class SecurityGroupEmulator(_TaggedEc2Emulator):
             return
         if state.get("revokeRulesOnDelete"):
             self._revoke_all(resource_id, ctx)
-        _ignore_not_found(ctx.aws("ec2").delete_security_group, GroupId=resource_id)
+        ignore_not_found(ctx.aws("ec2").delete_security_group, GroupId=resource_id)
 
     @staticmethod
     def _describe(group_id: str, ctx: EmulationContext) -> dict[str, Any] | None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import find_named_orphan, is_not_found, responds, tag_list, tag_map, tags_of
+from provisioner.engine.emulators.aws_common import (
+    find_named_orphan,
+    ignore_not_found,
+    is_not_found,
+    responds,
+    tag_list,
+    tag_map,
+    tags_of,
+)
 from provisioner.engine.emulators.base import EmulationContext, Emulator
-
-
-def _ignore_not_found(call: Any, **params: Any) -> None:
-    try:
-        call(**params)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
 
 
 class RepositoryEmulator(Emulator):
@@ -68,7 +68,7 @@ class RepositoryEmulator(Emulator):
         return bool(self._describe(resource_id, ctx))
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
-        _ignore_not_found(ctx.aws("ecr").delete_repository, repositoryName=resource_id, force=bool(state.get("forceDelete")))
+        ignore_not_found(ctx.aws("ecr").delete_repository, repositoryName=resource_id, force=bool(state.get("forceDelete")))
 
     @staticmethod
     def _describe(repository: str, ctx: EmulationContext) -> dict[str, Any]:
@@ -115,7 +115,7 @@ class LifecyclePolicyEmulator(Emulator):
         return responds(ctx.aws("ecr").get_lifecycle_policy, repositoryName=resource_id)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
-        _ignore_not_found(ctx.aws("ecr").delete_lifecycle_policy, repositoryName=resource_id)
+        ignore_not_found(ctx.aws("ecr").delete_lifecycle_policy, repositoryName=resource_id)
 
     @staticmethod
     def _put(repository: str, inputs: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:

@@ -6,7 +6,17 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, iso, responds, tag_list, tag_map, tags_of
+from provisioner.engine.emulators.aws_common import (
+    error_code,
+    find_named_orphan,
+    ignore_not_found,
+    is_not_found,
+    iso,
+    responds,
+    tag_list,
+    tag_map,
+    tags_of,
+)
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -16,13 +26,6 @@ def _document(value: Any) -> str:
     """A policy document as the JSON string IAM takes (programs may pass a dict)."""
     return value if isinstance(value, str) else json.dumps(value)
 
-
-def _ignore_not_found(call: Any, **params: Any) -> None:
-    try:
-        call(**params)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
 
 
 @lru_cache(maxsize=1)
@@ -127,12 +130,12 @@ class RoleEmulator(Emulator):
         force = bool(state.get("forceDetachPolicies"))
         for attached in iam.list_attached_role_policies(RoleName=resource_id)["AttachedPolicies"]:
             if force or attached["PolicyArn"] in (state.get("managedPolicyArns") or []):
-                _ignore_not_found(iam.detach_role_policy, RoleName=resource_id, PolicyArn=attached["PolicyArn"])
+                ignore_not_found(iam.detach_role_policy, RoleName=resource_id, PolicyArn=attached["PolicyArn"])
         inline = {policy.get("name") for policy in state.get("inlinePolicies") or []}
         for policy_name in iam.list_role_policies(RoleName=resource_id)["PolicyNames"]:
             if force or policy_name in inline:
-                _ignore_not_found(iam.delete_role_policy, RoleName=resource_id, PolicyName=policy_name)
-        _ignore_not_found(iam.delete_role, RoleName=resource_id)
+                ignore_not_found(iam.delete_role_policy, RoleName=resource_id, PolicyName=policy_name)
+        ignore_not_found(iam.delete_role, RoleName=resource_id)
 
     @staticmethod
     def _apply_policies(role_name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> None:
@@ -141,13 +144,13 @@ class RoleEmulator(Emulator):
         if "inlinePolicies" in inputs:
             wanted = {p["name"]: p["policy"] for p in inputs.get("inlinePolicies") or [] if p.get("name") and p.get("policy")}
             for stale in {p.get("name") for p in old.get("inlinePolicies") or []} - set(wanted):
-                _ignore_not_found(iam.delete_role_policy, RoleName=role_name, PolicyName=stale)
+                ignore_not_found(iam.delete_role_policy, RoleName=role_name, PolicyName=stale)
             for policy_name, document in wanted.items():
                 iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=_document(document))
         if "managedPolicyArns" in inputs:
             wanted_arns = set(inputs.get("managedPolicyArns") or [])
             for stale in set(old.get("managedPolicyArns") or []) - wanted_arns:
-                _ignore_not_found(iam.detach_role_policy, RoleName=role_name, PolicyArn=stale)
+                ignore_not_found(iam.detach_role_policy, RoleName=role_name, PolicyArn=stale)
             for policy_arn in sorted(wanted_arns):
                 attach_role_policy(role_name, policy_arn, ctx)
 
@@ -187,7 +190,7 @@ class RolePolicyEmulator(Emulator):
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         role, _, policy_name = resource_id.partition(":")
-        _ignore_not_found(ctx.aws("iam").delete_role_policy, RoleName=role, PolicyName=policy_name)
+        ignore_not_found(ctx.aws("iam").delete_role_policy, RoleName=role, PolicyName=policy_name)
 
 
 class RolePolicyAttachmentEmulator(Emulator):
@@ -214,7 +217,7 @@ class RolePolicyAttachmentEmulator(Emulator):
         return any(policy["PolicyArn"] == state["policyArn"] for policy in attached)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
-        _ignore_not_found(ctx.aws("iam").detach_role_policy, RoleName=state["role"], PolicyArn=state["policyArn"])
+        ignore_not_found(ctx.aws("iam").detach_role_policy, RoleName=state["role"], PolicyArn=state["policyArn"])
 
 
 class OpenIdConnectProviderEmulator(Emulator):
@@ -267,7 +270,7 @@ class OpenIdConnectProviderEmulator(Emulator):
         return responds(ctx.aws("iam").get_open_id_connect_provider, OpenIDConnectProviderArn=resource_id)
 
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
-        _ignore_not_found(ctx.aws("iam").delete_open_id_connect_provider, OpenIDConnectProviderArn=resource_id)
+        ignore_not_found(ctx.aws("iam").delete_open_id_connect_provider, OpenIDConnectProviderArn=resource_id)
 
     @staticmethod
     def _state(arn: str, inputs: dict[str, Any]) -> dict[str, Any]:
