@@ -21,7 +21,7 @@ app = typer.Typer(help="Register and manage service connectors.", no_args_is_hel
 def register(
     name: Annotated[str, typer.Argument(help="Connector name.")],
     *,
-    connector_type: Annotated[str, typer.Option("--type", "-t", help="aws, gcp or kubernetes.")],
+    connector_type: Annotated[str, typer.Option("--type", "-t", help="aws, gcp, kubernetes, or a type a plugin adds.")],
     auth_method: Annotated[str, typer.Option("--auth-method", "-a", help="e.g. iam-role, implicit, token.")],
     config: Annotated[
         Optional[list[str]], typer.Option("--config", "-c", help="KEY=VALUE of the auth method's settings; repeat.")
@@ -51,7 +51,7 @@ def register(
         "invalid connector",
     )
     connector = open_registry().register_connector(spec)
-    info(f"Registered {connector.type.value} connector {connector.name!r} ({connector.auth_method}).")
+    info(f"Registered {connector.type} connector {connector.name!r} ({connector.auth_method}).")
 
 
 @app.command("list")

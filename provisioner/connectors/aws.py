@@ -11,8 +11,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from provisioner.connectors.base import ConnectorTypeSpec
 from provisioner.connectors.models import ReachableResources, ResourceCheck, ScopedCredentials, VerifyReport
 from provisioner.errors import InputError, OperationFailedError
+from provisioner.registry.flavors.base import FlavorConfig, secret_field
 from provisioner.registry.models import Connector, ResourceType
 
 if TYPE_CHECKING:
@@ -55,6 +59,31 @@ GENERIC_REFUSAL = (
 )
 
 _CHECKED_TYPES = (ResourceType.S3_BUCKET, ResourceType.KUBERNETES_CLUSTER, ResourceType.DOCKER_REGISTRY)
+
+
+# ----- configuration, per auth method ------------------------------------------------------------
+
+
+class _AwsBase(FlavorConfig):
+    region: str = Field(description="AWS region, for example eu-west-1.")
+
+
+class AwsIamRoleConfig(_AwsBase):
+    role_arn: str = Field(description="Role the connector assumes.")
+    external_id: str = secret_field("External id the role's trust policy requires.", default="")
+
+
+class AwsSecretKeyConfig(_AwsBase):
+    aws_access_key_id: str = secret_field("Access key id.")
+    aws_secret_access_key: str = secret_field("Secret access key.")
+
+
+class AwsSessionTokenConfig(AwsSecretKeyConfig):
+    aws_session_token: str = secret_field("Session token of temporary credentials.")
+
+
+class AwsImplicitConfig(_AwsBase):
+    profile: str = Field("", description="Named profile; empty means the default credential chain.")
 
 
 # ----- sessions ----------------------------------------------------------------------------------
@@ -200,48 +229,7 @@ def normalize_resource_id(resource_type: ResourceType, resource_id: str) -> str:
     return value
 
 
-# ----- verify ------------------------------------------------------------------------------------
-
-
-def verify(
-    connector: Connector,
-    config: Mapping[str, Any],
-    resource_id: str | None = None,
-    resource_type: ResourceType | None = None,
-) -> VerifyReport:
-    """Authenticate, then check each offered resource type (or just ``resource_id`` of ``resource_type``).
-
-    s3-bucket: HeadBucket and ListObjectsV2(MaxKeys=1); kubernetes-cluster: EKS DescribeCluster;
-    docker-registry: ECR DescribeRepositories. Without a resource id, every bucket, cluster and
-    repository the connector can list is checked. Failures become failed checks, never exceptions.
-    """
-    report = VerifyReport(connector=connector.name, ok=False)
-    try:
-        session, identity = _authenticate(connector, config)
-    except OperationFailedError as exc:
-        target = config.get("role_arn") if connector.auth_method == "iam-role" else config.get("region", "aws")
-        report.checks.append(
-            ResourceCheck(resource_type=ResourceType.AWS_GENERIC, resource_id=str(target), reachable=False, message=str(exc))
-        )
-        return report
-    report.identity = identity
-    if resource_id is not None:
-        if resource_type is None:
-            raise InputError("a resource id needs its resource type")
-        _require_offered(connector, resource_type)
-        if resource_type is ResourceType.AWS_GENERIC:
-            report.checks.append(_generic_check(config, identity))
-        else:
-            name = normalize_resource_id(resource_type, resource_id)
-            report.checks.append(_CHECKERS[resource_type](session, name))
-    else:
-        if ResourceType.AWS_GENERIC in connector.resource_types:
-            report.checks.append(_generic_check(config, identity))
-        for offered in _CHECKED_TYPES:
-            if offered in connector.resource_types:
-                report.checks.extend(_check_all(session, offered))
-    report.ok = all(check.reachable for check in report.checks)
-    return report
+# ----- checks ------------------------------------------------------------------------------------
 
 
 def _require_offered(connector: Connector, resource_type: ResourceType) -> None:
@@ -347,28 +335,6 @@ def _list_names(session: boto3.Session, resource_type: ResourceType) -> Iterator
                 yield repository["repositoryName"]
 
 
-# ----- list --------------------------------------------------------------------------------------
-
-
-def list_resources(connector: Connector, config: Mapping[str, Any]) -> ReachableResources:
-    """The region (aws-generic), buckets, EKS clusters and ECR repositories the connector reaches.
-
-    A listed resource counts only if its check passes (a bucket listed but denied is left out).
-    A listing that fails is named in ``errors``; failing to authenticate raises OperationFailedError.
-    """
-    session, _identity = _authenticate(connector, config)
-    result = ReachableResources(connector=connector.name)
-    if ResourceType.AWS_GENERIC in connector.resource_types:
-        result.resources[ResourceType.AWS_GENERIC] = [str(config["region"])]
-    for resource_type in _CHECKED_TYPES:
-        if resource_type not in connector.resource_types:
-            continue
-        checks = _check_all(session, resource_type)
-        result.resources[resource_type] = sorted(c.resource_id for c in checks if c.reachable and c.resource_id != "*")
-        result.errors.extend(c.message for c in checks if not c.reachable and c.resource_id == "*")
-    return result
-
-
 # ----- scoped credentials ------------------------------------------------------------------------
 
 
@@ -410,44 +376,128 @@ def require_iam_role(connector: Connector) -> None:
         )
 
 
-def credentials(
-    connector: Connector,
-    config: Mapping[str, Any],
-    resource_type: ResourceType,
-    resource_id: str,
-    duration_s: int = MIN_DURATION_S,
-) -> ScopedCredentials:
-    """Temporary credentials of the connector's role, narrowed by a session policy to one resource.
+# ----- the connector type ------------------------------------------------------------------------
 
-    Only iam-role connectors issue them: other auth methods hold long-lived keys that cannot be
-    scoped down without an AssumeRole, so they are refused with an InputError.
-    """
-    require_iam_role(connector)
-    if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
-        raise InputError(f"duration must be between {MIN_DURATION_S} and {MAX_DURATION_S} seconds (got {duration_s})")
-    if resource_type is ResourceType.AWS_GENERIC:
-        raise InputError(GENERIC_REFUSAL)
-    _require_offered(connector, resource_type)
-    name = normalize_resource_id(resource_type, resource_id)
-    role = _ARN.match(str(config["role_arn"]))
-    if role is None or role.group("service") != "iam":
-        raise InputError(f"connector {connector.name!r}: role_arn {config['role_arn']!r} is not an IAM role ARN")
-    region = str(config["region"])
-    policy = session_policy(resource_type, name, partition=role.group("partition"), region=region, account=role.group("account"))
-    try:
-        issued = _assume_role(connector, config, duration_s=duration_s, policy=policy)
-    except Exception as exc:
-        raise OperationFailedError(f"cannot assume role {config['role_arn']}: {describe_error(exc)}") from None
-    return ScopedCredentials(
-        connector=connector.name,
-        resource_type=resource_type,
-        resource_id=name,
-        env={
-            "AWS_ACCESS_KEY_ID": issued["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": issued["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": issued["SessionToken"],
-            "AWS_REGION": region,
-        },
-        expires_at=issued.get("Expiration"),
-        session_policy=policy,
+
+class AwsConnectorType(ConnectorTypeSpec):
+    """AWS: assume an IAM role, use access keys or a session token, or the default credential chain."""
+
+    name = "aws"
+    description = "AWS accounts: S3 buckets, EKS clusters and ECR repositories."
+    auth_methods = {
+        "iam-role": AwsIamRoleConfig,
+        "secret-key": AwsSecretKeyConfig,
+        "session-token": AwsSessionTokenConfig,
+        "implicit": AwsImplicitConfig,
+    }
+    resource_types = (
+        ResourceType.AWS_GENERIC,
+        ResourceType.S3_BUCKET,
+        ResourceType.KUBERNETES_CLUSTER,
+        ResourceType.DOCKER_REGISTRY,
     )
+
+    def verify(
+        self,
+        connector: Connector,
+        config: Mapping[str, Any],
+        resource_id: str | None = None,
+        resource_type: ResourceType | None = None,
+    ) -> VerifyReport:
+        """Authenticate, then check each offered resource type (or just ``resource_id`` of ``resource_type``).
+
+        s3-bucket: HeadBucket and ListObjectsV2(MaxKeys=1); kubernetes-cluster: EKS DescribeCluster;
+        docker-registry: ECR DescribeRepositories. Without a resource id, every bucket, cluster and
+        repository the connector can list is checked. Failures become failed checks, never exceptions.
+        """
+        report = VerifyReport(connector=connector.name, ok=False)
+        try:
+            session, identity = _authenticate(connector, config)
+        except OperationFailedError as exc:
+            target = config.get("role_arn") if connector.auth_method == "iam-role" else config.get("region", "aws")
+            report.checks.append(
+                ResourceCheck(resource_type=ResourceType.AWS_GENERIC, resource_id=str(target), reachable=False, message=str(exc))
+            )
+            return report
+        report.identity = identity
+        if resource_id is not None:
+            if resource_type is None:
+                raise InputError("a resource id needs its resource type")
+            _require_offered(connector, resource_type)
+            if resource_type is ResourceType.AWS_GENERIC:
+                report.checks.append(_generic_check(config, identity))
+            else:
+                name = normalize_resource_id(resource_type, resource_id)
+                report.checks.append(_CHECKERS[resource_type](session, name))
+        else:
+            if ResourceType.AWS_GENERIC in connector.resource_types:
+                report.checks.append(_generic_check(config, identity))
+            for offered in _CHECKED_TYPES:
+                if offered in connector.resource_types:
+                    report.checks.extend(_check_all(session, offered))
+        report.ok = all(check.reachable for check in report.checks)
+        return report
+
+    def list_resources(self, connector: Connector, config: Mapping[str, Any]) -> ReachableResources:
+        """The region (aws-generic), buckets, EKS clusters and ECR repositories the connector reaches.
+
+        A listed resource counts only if its check passes (a bucket listed but denied is left out).
+        A listing that fails is named in ``errors``; failing to authenticate raises OperationFailedError.
+        """
+        session, _identity = _authenticate(connector, config)
+        result = ReachableResources(connector=connector.name)
+        if ResourceType.AWS_GENERIC in connector.resource_types:
+            result.resources[ResourceType.AWS_GENERIC] = [str(config["region"])]
+        for resource_type in _CHECKED_TYPES:
+            if resource_type not in connector.resource_types:
+                continue
+            checks = _check_all(session, resource_type)
+            result.resources[resource_type] = sorted(c.resource_id for c in checks if c.reachable and c.resource_id != "*")
+            result.errors.extend(c.message for c in checks if not c.reachable and c.resource_id == "*")
+        return result
+
+    def credentials(
+        self,
+        connector: Connector,
+        config: Mapping[str, Any],
+        resource_type: ResourceType | None,
+        resource_id: str,
+        duration_s: int = MIN_DURATION_S,
+    ) -> ScopedCredentials:
+        """Temporary credentials of the connector's role, narrowed by a session policy to one resource.
+
+        Only iam-role connectors issue them: other auth methods hold long-lived keys that cannot be
+        scoped down without an AssumeRole, so they are refused with an InputError. Without a
+        ``resource_type``, it is inferred from ``resource_id``.
+        """
+        require_iam_role(connector)
+        if resource_type is None:
+            resource_type = self.infer_resource_type(connector, resource_id)
+        if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
+            raise InputError(f"duration must be between {MIN_DURATION_S} and {MAX_DURATION_S} seconds (got {duration_s})")
+        if resource_type is ResourceType.AWS_GENERIC:
+            raise InputError(GENERIC_REFUSAL)
+        _require_offered(connector, resource_type)
+        name = normalize_resource_id(resource_type, resource_id)
+        role = _ARN.match(str(config["role_arn"]))
+        if role is None or role.group("service") != "iam":
+            raise InputError(f"connector {connector.name!r}: role_arn {config['role_arn']!r} is not an IAM role ARN")
+        region = str(config["region"])
+        policy = session_policy(resource_type, name, partition=role.group("partition"), region=region, account=role.group("account"))
+        try:
+            issued = _assume_role(connector, config, duration_s=duration_s, policy=policy)
+        except Exception as exc:
+            raise OperationFailedError(f"cannot assume role {config['role_arn']}: {describe_error(exc)}") from None
+        return ScopedCredentials(
+            connector=connector.name,
+            resource_type=resource_type,
+            resource_id=name,
+            env={
+                "AWS_ACCESS_KEY_ID": issued["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": issued["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": issued["SessionToken"],
+                "AWS_REGION": region,
+            },
+            expires_at=issued.get("Expiration"),
+            session_policy=policy,
+        )

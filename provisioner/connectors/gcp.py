@@ -12,8 +12,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from provisioner.connectors.base import ConnectorTypeSpec
 from provisioner.connectors.models import ReachableResources, ResourceCheck, VerifyReport
 from provisioner.errors import InputError, OperationFailedError
+from provisioner.registry.flavors.base import FlavorConfig, secret_field
 from provisioner.registry.models import Connector, ResourceType
 
 if TYPE_CHECKING:
@@ -26,6 +30,20 @@ BUCKETS_URL = "https://storage.googleapis.com/storage/v1/b"
 CLUSTERS_URL = "https://container.googleapis.com/v1/projects/{project}/locations/-/clusters"
 INSTALL_HINT = "GCP connectors need google-auth, which is not installed: pip install 'provisioner[gcp]'"
 REGISTRY_NOTE = "docker-registry (Artifact Registry) is not checked: it needs a location the connector does not configure"
+
+
+class GcpServiceAccountConfig(FlavorConfig):
+    project_id: str = Field(description="GCP project id.")
+    service_account_json: str = secret_field("Service account key, as JSON.")
+
+
+class GcpImpersonationConfig(FlavorConfig):
+    project_id: str = Field(description="GCP project id.")
+    target_principal: str = Field(description="Service account email to impersonate.")
+
+
+class GcpImplicitConfig(FlavorConfig):
+    project_id: str = Field(description="GCP project id.")
 
 
 class _GcpError(Exception):
@@ -118,43 +136,6 @@ def _get(session: Any, url: str, params: Mapping[str, Any] | None = None) -> dic
     return data
 
 
-def verify(
-    connector: Connector,
-    config: Mapping[str, Any],
-    resource_id: str | None = None,
-    resource_type: ResourceType | None = None,
-) -> VerifyReport:
-    """Get a token, then check the project (gcp-generic), buckets (gcs-bucket) and GKE clusters."""
-    if resource_type is not None and resource_type not in connector.resource_types:
-        raise InputError(f"connector {connector.name!r} does not offer {resource_type.value!r}")
-    report = VerifyReport(connector=connector.name, ok=False)
-    try:
-        creds, report.identity = _authenticate(connector, config)
-    except OperationFailedError as exc:
-        report.checks.append(_check(ResourceType.GCP_GENERIC, str(config["project_id"]), False, str(exc)))
-        return report
-    wanted = [resource_type] if resource_type is not None else list(connector.resource_types)
-    report.checks, report.notes = _run_checks(creds, str(config["project_id"]), wanted, resource_id)
-    report.ok = all(check.reachable for check in report.checks)
-    return report
-
-
-def list_resources(connector: Connector, config: Mapping[str, Any]) -> ReachableResources:
-    """The project, buckets and GKE clusters the connector reaches; failed listings go to ``errors``.
-
-    Failing to authenticate raises OperationFailedError.
-    """
-    creds, _identity = _authenticate(connector, config)
-    checks, notes = _run_checks(creds, str(config["project_id"]), list(connector.resource_types), None)
-    result = ReachableResources(connector=connector.name, errors=notes)
-    for check in checks:
-        if check.reachable and check.resource_id != "*":
-            result.resources.setdefault(check.resource_type, []).append(check.resource_id)
-        elif not check.reachable:
-            result.errors.append(check.message)
-    return result
-
-
 def _run_checks(
     creds: Any, project: str, resource_types: list[ResourceType], resource_id: str | None
 ) -> tuple[list[ResourceCheck], list[str]]:
@@ -234,3 +215,57 @@ def _cluster_checks(session: Any, project: str, name: str | None) -> list[Resour
 def _one_line(value: object) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+class GcpConnectorType(ConnectorTypeSpec):
+    """GCP: a service account key, impersonation of a service account, or application default credentials."""
+
+    name = "gcp"
+    description = "GCP projects: GCS buckets, GKE clusters and Artifact Registry."
+    auth_methods = {
+        "service-account": GcpServiceAccountConfig,
+        "impersonation": GcpImpersonationConfig,
+        "implicit": GcpImplicitConfig,
+    }
+    resource_types = (
+        ResourceType.GCP_GENERIC,
+        ResourceType.GCS_BUCKET,
+        ResourceType.KUBERNETES_CLUSTER,
+        ResourceType.DOCKER_REGISTRY,
+    )
+
+    def verify(
+        self,
+        connector: Connector,
+        config: Mapping[str, Any],
+        resource_id: str | None = None,
+        resource_type: ResourceType | None = None,
+    ) -> VerifyReport:
+        """Get a token, then check the project (gcp-generic), buckets (gcs-bucket) and GKE clusters."""
+        if resource_type is not None and resource_type not in connector.resource_types:
+            raise InputError(f"connector {connector.name!r} does not offer {resource_type.value!r}")
+        report = VerifyReport(connector=connector.name, ok=False)
+        try:
+            creds, report.identity = _authenticate(connector, config)
+        except OperationFailedError as exc:
+            report.checks.append(_check(ResourceType.GCP_GENERIC, str(config["project_id"]), False, str(exc)))
+            return report
+        wanted = [resource_type] if resource_type is not None else list(connector.resource_types)
+        report.checks, report.notes = _run_checks(creds, str(config["project_id"]), wanted, resource_id)
+        report.ok = all(check.reachable for check in report.checks)
+        return report
+
+    def list_resources(self, connector: Connector, config: Mapping[str, Any]) -> ReachableResources:
+        """The project, buckets and GKE clusters the connector reaches; failed listings go to ``errors``.
+
+        Failing to authenticate raises OperationFailedError.
+        """
+        creds, _identity = _authenticate(connector, config)
+        checks, notes = _run_checks(creds, str(config["project_id"]), list(connector.resource_types), None)
+        result = ReachableResources(connector=connector.name, errors=notes)
+        for check in checks:
+            if check.reachable and check.resource_id != "*":
+                result.resources.setdefault(check.resource_type, []).append(check.resource_id)
+            elif not check.reachable:
+                result.errors.append(check.message)
+        return result

@@ -17,8 +17,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from provisioner.connectors.base import ConnectorTypeSpec
 from provisioner.connectors.models import ReachableResources, ResourceCheck, VerifyReport
 from provisioner.errors import InputError, OperationFailedError
+from provisioner.registry.flavors.base import FlavorConfig, secret_field
 from provisioner.registry.models import Connector, ResourceType
 from provisioner.teardown.cluster import api_message, one_line, parse_kubeconfig
 
@@ -27,6 +31,18 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 10.0
+
+
+class KubernetesTokenConfig(FlavorConfig):
+    server: str = Field(description="API server URL.")
+    token: str = secret_field("Bearer token.")
+    certificate_authority: str = Field("", description="CA certificate (PEM) of the API server.")
+    insecure: bool = Field(False, description="Skip TLS verification.")
+
+
+class KubernetesKubeconfigConfig(FlavorConfig):
+    kubeconfig: str = secret_field("Contents of a kubeconfig file.")
+    context: str = Field("", description="Context to use; empty means the current context.")
 
 
 class _ClusterError(Exception):
@@ -88,60 +104,6 @@ def api_client_for(connector: Connector, config: Mapping[str, Any]) -> Iterator[
     finally:
         if ca_file is not None:
             os.unlink(ca_file)
-
-
-def verify(
-    connector: Connector,
-    config: Mapping[str, Any],
-    resource_id: str | None = None,
-    *,
-    connect_timeout_s: float = CONNECT_TIMEOUT_S,
-    read_timeout_s: float = READ_TIMEOUT_S,
-) -> VerifyReport:
-    """GET /version, then list namespaces; one kubernetes-cluster check says which worked.
-
-    An unusable configuration (bad kubeconfig, unknown context, bad CA) raises InputError.
-    """
-    report = VerifyReport(connector=connector.name, ok=False)
-    cluster = _cluster_or_input_error(connector, config, resource_id)
-    try:
-        with api_client_for(connector, config) as api:
-            server = api.configuration.host
-            version = _version(api, (connect_timeout_s, read_timeout_s))
-            try:
-                namespaces = _namespaces(api, (connect_timeout_s, read_timeout_s))
-            except _ClusterError as exc:
-                report.checks.append(_check(cluster, False, f"reached {server} (Kubernetes {version}) but cannot list namespaces: {exc}"))
-                return report
-    except _ClusterError as exc:
-        report.checks.append(_check(cluster, False, f"cannot reach the Kubernetes API of {cluster}: {exc}"))
-        return report
-    report.checks.append(
-        _check(cluster, True, f"Kubernetes {version} at {server}; can list namespaces ({len(namespaces)})")
-    )
-    report.ok = True
-    return report
-
-
-def list_resources(
-    connector: Connector,
-    config: Mapping[str, Any],
-    *,
-    connect_timeout_s: float = CONNECT_TIMEOUT_S,
-    read_timeout_s: float = READ_TIMEOUT_S,
-) -> ReachableResources:
-    """The cluster (server URL or context) and its namespaces; OperationFailedError if it cannot be reached."""
-    cluster = cluster_id(connector, config)
-    try:
-        with api_client_for(connector, config) as api:
-            namespaces = _namespaces(api, (connect_timeout_s, read_timeout_s))
-    except _ClusterError as exc:
-        raise OperationFailedError(f"cannot list namespaces of {cluster}: {exc}") from None
-    return ReachableResources(
-        connector=connector.name,
-        resources={ResourceType.KUBERNETES_CLUSTER: [cluster]},
-        namespaces={cluster: namespaces},
-    )
 
 
 # ----- plumbing ----------------------------------------------------------------------------------
@@ -218,3 +180,74 @@ def _write_ca(certificate: str) -> str:
     return path
 
 
+# ----- the connector type ------------------------------------------------------------------------
+
+
+class KubernetesConnectorType(ConnectorTypeSpec):
+    """Kubernetes: one cluster's API server, with a bearer token or a kubeconfig."""
+
+    name = "kubernetes"
+    description = "One Kubernetes cluster and its namespaces."
+    auth_methods = {"token": KubernetesTokenConfig, "kubeconfig": KubernetesKubeconfigConfig}
+    resource_types = (ResourceType.KUBERNETES_CLUSTER,)
+
+    def infer_resource_type(self, connector: Connector, resource_id: str) -> ResourceType:
+        """Always kubernetes-cluster: a server URL or a kubeconfig context, whatever its spelling."""
+        return ResourceType.KUBERNETES_CLUSTER
+
+    def verify(
+        self,
+        connector: Connector,
+        config: Mapping[str, Any],
+        resource_id: str | None = None,
+        resource_type: ResourceType | None = None,
+        *,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+    ) -> VerifyReport:
+        """GET /version, then list namespaces; one kubernetes-cluster check says which worked.
+
+        ``resource_type`` is not used: the one resource is the cluster, named by ``resource_id``.
+
+        An unusable configuration (bad kubeconfig, unknown context, bad CA) raises InputError.
+        """
+        report = VerifyReport(connector=connector.name, ok=False)
+        cluster = _cluster_or_input_error(connector, config, resource_id)
+        try:
+            with api_client_for(connector, config) as api:
+                server = api.configuration.host
+                version = _version(api, (connect_timeout_s, read_timeout_s))
+                try:
+                    namespaces = _namespaces(api, (connect_timeout_s, read_timeout_s))
+                except _ClusterError as exc:
+                    report.checks.append(_check(cluster, False, f"reached {server} (Kubernetes {version}) but cannot list namespaces: {exc}"))
+                    return report
+        except _ClusterError as exc:
+            report.checks.append(_check(cluster, False, f"cannot reach the Kubernetes API of {cluster}: {exc}"))
+            return report
+        report.checks.append(
+            _check(cluster, True, f"Kubernetes {version} at {server}; can list namespaces ({len(namespaces)})")
+        )
+        report.ok = True
+        return report
+
+    def list_resources(
+        self,
+        connector: Connector,
+        config: Mapping[str, Any],
+        *,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+    ) -> ReachableResources:
+        """The cluster (server URL or context) and its namespaces; OperationFailedError if it cannot be reached."""
+        cluster = cluster_id(connector, config)
+        try:
+            with api_client_for(connector, config) as api:
+                namespaces = _namespaces(api, (connect_timeout_s, read_timeout_s))
+        except _ClusterError as exc:
+            raise OperationFailedError(f"cannot list namespaces of {cluster}: {exc}") from None
+        return ReachableResources(
+            connector=connector.name,
+            resources={ResourceType.KUBERNETES_CLUSTER: [cluster]},
+            namespaces={cluster: namespaces},
+        )

@@ -40,14 +40,6 @@ REQUIRED_STACK_TYPES: tuple[ComponentType, ...] = (
 )
 
 
-class ConnectorType(str, Enum):
-    """Clouds and platforms a service connector can authenticate to."""
-
-    AWS = "aws"
-    GCP = "gcp"
-    KUBERNETES = "kubernetes"
-
-
 class ResourceType(str, Enum):
     """Kinds of resources a service connector can give access to."""
 
@@ -94,7 +86,9 @@ class ConnectorSpec(_Model):
     """What is asked to register as a service connector."""
 
     name: Name
-    type: ConnectorType
+    # The name of an installed connector type (``provisioner.connectors`` entry points). The registry
+    # checks it when registering, not here: a connector whose plugin was uninstalled still loads.
+    type: str
     auth_method: str
     configuration: dict[str, Any] = Field(default_factory=dict)
     resource_types: list[ResourceType] = Field(default_factory=list)

@@ -26,7 +26,7 @@ from provisioner.recipe_api import (
     RecipeContext,
     RegistrationPlan,
 )
-from provisioner.registry.connector_schemas import RESOURCE_TYPES, check_resource_types, config_class_for
+from provisioner.registry.connector_schemas import check_resource_types, config_class_for, offered_resource_types
 from provisioner.registry.flavors import FlavorRegistry
 from provisioner.registry.flavors.base import FlavorConfig
 from provisioner.registry.models import (
@@ -419,11 +419,11 @@ class Registry:
 
     def _register_connector(self, tx: Transaction, spec: ConnectorSpec, *, replace: bool) -> Connector:
         schema = config_class_for(spec.type, spec.auth_method)
-        resource_types = spec.resource_types or list(RESOURCE_TYPES[spec.type])
+        resource_types = spec.resource_types or offered_resource_types(spec.type)
         check_resource_types(spec.type, resource_types)
         if not replace and tx.get_connector(spec.name) is not None:
             raise ConflictError(f"connector {spec.name!r} already exists")
-        context = f"invalid configuration for {spec.type.value} connector ({spec.auth_method})"
+        context = f"invalid configuration for {spec.type} connector ({spec.auth_method})"
         validated = validate_or_raise(schema, spec.configuration, context).model_dump(mode="json")
         stored = self._externalize(tx, "connector", spec.name, schema, validated, spec.labels)
         return tx.save_connector(spec.model_copy(update={"configuration": stored, "resource_types": resource_types}))

@@ -257,7 +257,7 @@ class Transaction:
     def save_connector(self, spec: ConnectorSpec) -> Connector:
         """Insert the connector, or update the one of the same name in place."""
         row = self._one(_ConnectorRow, spec.name) or _ConnectorRow(name=spec.name)
-        row.type = spec.type.value
+        row.type = spec.type
         row.auth_method = spec.auth_method
         row.configuration = dict(spec.configuration)
         row.resource_types = [r.value for r in spec.resource_types]

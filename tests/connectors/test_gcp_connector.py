@@ -17,14 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from provisioner.connectors import verify_connector
 from provisioner.errors import InputError
-from provisioner.registry.models import Connector, ConnectorType, ResourceType
+from provisioner.registry.models import Connector, ResourceType
 
 EMAIL = "pipelines@demo-project.iam.gserviceaccount.com"
 
 
 def _connector(auth_method: str = "service-account") -> Connector:
     return Connector.model_construct(
-        name="gcp-demo", type=ConnectorType.GCP, auth_method=auth_method, configuration={},
+        name="gcp-demo", type="gcp", auth_method=auth_method, configuration={},
         resource_types=[ResourceType.GCP_GENERIC, ResourceType.GCS_BUCKET],
     )
 

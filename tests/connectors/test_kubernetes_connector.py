@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from provisioner.connectors import kubernetes as kube_connector
-from provisioner.registry.models import Connector, ConnectorType, ResourceType
+from provisioner.registry.models import Connector, ResourceType
 from tests.helpers import cli, cli_json
 from tests.teardown.kmock_server import KubeEmulatorServer
 from tests.teardown.kube_objects import core_for, namespace
@@ -115,13 +115,13 @@ def test_unreachable_server_fails_fast_with_a_clear_message(closed_port: int) ->
 
 def test_a_server_that_never_answers_fails_within_the_read_timeout(silent_port: int) -> None:
     connector = Connector.model_construct(
-        name="silent", type=ConnectorType.KUBERNETES, auth_method="token",
+        name="silent", type="kubernetes", auth_method="token",
         resource_types=[ResourceType.KUBERNETES_CLUSTER], configuration={},
     )
     config = {"server": f"http://127.0.0.1:{silent_port}", "token": TOKEN, "certificate_authority": "", "insecure": False}
 
     started = time.monotonic()
-    report = kube_connector.verify(connector, config, connect_timeout_s=1, read_timeout_s=1)
+    report = kube_connector.KubernetesConnectorType().verify(connector, config, connect_timeout_s=1, read_timeout_s=1)
     elapsed = time.monotonic() - started
 
     assert elapsed < 4
@@ -141,6 +141,17 @@ def test_kubernetes_connectors_issue_no_credentials_and_reject_a_foreign_cluster
     assert f"reaches only cluster '{kube.url}'" in other.stderr
 
 
+def test_kubernetes_connectors_take_any_resource_id_as_a_cluster_name() -> None:
+    _register_token("remote", "https://k8s.example:6443")
+
+    result = cli("connector", "verify", "remote", "--resource-id", "s3://a-bucket")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: connector 'remote' reaches only cluster 'https://k8s.example:6443', not 's3://a-bucket'\n"
+    )
+
+
 def test_a_broken_kubeconfig_is_an_input_error() -> None:
     result = cli("connector", "register", "broken", "-t", "kubernetes", "-a", "kubeconfig",
                  "-c", "kubeconfig=apiVersion: v1\nclusters: []\ncontexts: []\nusers: []\n", "-c", "context=nope")
@@ -158,7 +169,7 @@ def test_a_certificate_authority_is_written_for_the_client_and_removed_after(kub
 
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
     connector = Connector.model_construct(
-        name="ca", type=ConnectorType.KUBERNETES, auth_method="token",
+        name="ca", type="kubernetes", auth_method="token",
         resource_types=[ResourceType.KUBERNETES_CLUSTER], configuration={},
     )
     config = {"server": kube.url, "token": TOKEN, "certificate_authority": base64.b64encode(pem.encode()).decode(), "insecure": False}
