@@ -383,7 +383,6 @@ class AwsConnectorType(ConnectorTypeSpec):
     """AWS: assume an IAM role, use access keys or a session token, or the default credential chain."""
 
     name = "aws"
-    description = "AWS accounts: S3 buckets, EKS clusters and ECR repositories."
     auth_methods = {
         "iam-role": AwsIamRoleConfig,
         "secret-key": AwsSecretKeyConfig,

@@ -221,7 +221,6 @@ class GcpConnectorType(ConnectorTypeSpec):
     """GCP: a service account key, impersonation of a service account, or application default credentials."""
 
     name = "gcp"
-    description = "GCP projects: GCS buckets, GKE clusters and Artifact Registry."
     auth_methods = {
         "service-account": GcpServiceAccountConfig,
         "impersonation": GcpImpersonationConfig,

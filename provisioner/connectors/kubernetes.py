@@ -187,7 +187,6 @@ class KubernetesConnectorType(ConnectorTypeSpec):
     """Kubernetes: one cluster's API server, with a bearer token or a kubeconfig."""
 
     name = "kubernetes"
-    description = "One Kubernetes cluster and its namespaces."
     auth_methods = {"token": KubernetesTokenConfig, "kubeconfig": KubernetesKubeconfigConfig}
     resource_types = (ResourceType.KUBERNETES_CLUSTER,)
 

@@ -34,7 +34,6 @@ class ConnectorSchema:
     name: ClassVar[str]
     auth_methods: ClassVar[Mapping[str, type[FlavorConfig]]]
     resource_types: ClassVar[tuple[ResourceType, ...]]
-    description: ClassVar[str] = ""
 
     def config_class(self, auth_method: str) -> type[FlavorConfig]:
         """The schema of a connector's configuration, or an InputError naming the allowed methods."""

@@ -28,7 +28,6 @@ class DemoConnectorType(ConnectorTypeSpec):
     """The demo store: one bucket, reached with a token."""
 
     name = "demo"
-    description = "An imaginary S3-compatible store with one bucket."
     auth_methods = {"token": DemoTokenConfig}
     resource_types = (ResourceType.S3_BUCKET,)
 
