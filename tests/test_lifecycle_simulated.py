@@ -47,7 +47,32 @@ def test_second_deploy_with_same_inputs_registers_nothing_twice() -> None:
         assert len(rows[table]) == len(first_rows[table]), table
     assert len(s3_buckets()) == 1
     assert _secret_value("component-demo-dev-tracker") == first_password
-    assert "1 update" in second.stdout or "2 update" in second.stdout
+    assert "Deployed demo-dev (recipe demo, env dev, region eu-west-1): 2 same." in second.stdout.splitlines()
+
+
+def test_an_unchanged_resource_deleted_behind_our_back_is_made_again() -> None:
+    import boto3
+
+    assert deploy_cli("demo", "--env", "dev", "--simulate").exit_code == 0
+    (bucket,) = s3_buckets()
+    boto3.client("s3").delete_bucket(Bucket=bucket)
+
+    again = deploy_cli("demo", "--env", "dev", "--simulate", "--output", "json")
+
+    assert again.exit_code == 0, again.stderr
+    resources = {(r["type"], r["op"]) for r in json.loads(again.stdout)["resources"]}
+    assert resources == {("aws:s3/bucket:Bucket", "create"), ("random:index/randomPassword:RandomPassword", "same")}
+    assert len(s3_buckets()) == 1
+
+
+def test_changing_one_setting_updates_exactly_the_resource_it_reaches() -> None:
+    assert deploy_cli("demo", "--env", "dev", "--simulate").exit_code == 0
+
+    changed = deploy_cli("demo", "--env", "dev", "--simulate", "--set", "force_destroy=false", "--output", "json")
+
+    assert changed.exit_code == 0, changed.stderr
+    resources = {(r["type"], r["op"]) for r in json.loads(changed.stdout)["resources"]}
+    assert resources == {("aws:s3/bucket:Bucket", "update"), ("random:index/randomPassword:RandomPassword", "same")}
 
 
 def test_deploy_json_masks_secret_outputs_and_show_secrets_reveals_them() -> None:

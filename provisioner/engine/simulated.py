@@ -7,6 +7,7 @@ AWS_ENDPOINT_URL, always with fake credentials.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -80,6 +81,11 @@ def aws_emulation(region: str) -> Iterator[str]:
 
 
 _SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def _as_stored(values: dict[str, Any]) -> Any:
+    """``values`` as they read back from the state (JSON), to compare with stored inputs."""
+    return json.loads(json.dumps(values, default=str))
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -162,7 +168,8 @@ class _EmulatorMocks:
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider", inputs  # providers are configuration, not resources
         old = self.previous.get(key)
-        op = Op.UPDATE if old else Op.CREATE
+        unchanged = old is not None and bool(old.sealed_inputs) and self.store.unseal(old.sealed_inputs) == _as_stored(inputs)
+        op = Op.SAME if unchanged else Op.UPDATE if old else Op.CREATE
         urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
         broken = violations(args.typ, inputs)
         if broken:  # the guardrails of the policy pack, run here as `pulumi preview --policy-pack` would
@@ -173,6 +180,12 @@ class _EmulatorMocks:
         if self.preview:
             self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
             return (old.id if old else None), inputs
+        if unchanged and old is not None:  # the state already holds it, as it is
+            previous_outputs = self.store.unseal(old.sealed_state)
+            if handler_for(args.typ).exists(old.id, previous_outputs, self.ctx):
+                self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
+                return old.id, previous_outputs
+            op = Op.CREATE  # deleted behind our back: made again
         self.sink.started(urn, args.typ, op)
         try:
             if self.fail_on and self.fail_on in (args.name, args.typ):
@@ -204,6 +217,7 @@ class _EmulatorMocks:
             depends_on=depends_on,
             identities=sorted(identity_values(resource_id, outputs)),
             sealed_state=sealed,
+            sealed_inputs=self.store.seal(inputs),
         )
         with self._idle:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]

@@ -34,6 +34,9 @@ class SimulatedResource(BaseModel):
     # Strings other resources use to refer to this one (id, ARN, name): dependencies are inferred from them.
     identities: list[str] = Field(default_factory=list)
     sealed_state: str = ""
+    # The inputs it was last created or updated with: a deploy with the same inputs leaves it alone.
+    # Empty in states written before 0.3 (their next deploy updates every resource once).
+    sealed_inputs: str = ""
 
 
 class PendingOperation(BaseModel):
