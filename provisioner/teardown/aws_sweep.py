@@ -10,15 +10,21 @@ one exists; a resource whose tags cannot be read is reported as unreadable, neve
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from provisioner.aws_errors import error_code, is_not_found
 from provisioner.pricing import aws_monthly_cost
 from provisioner.recipe_api import TAG_DEPLOYMENT, TAG_ENV, TAG_STACK
+from provisioner.teardown.sweep_report import (
+    Leftover,
+    RoundSweeper,
+    SweepResult,
+    SweepScope,
+)
+
+__all__ = ["AwsSweeper", "Leftover", "SweepResult", "SweepScope"]
 
 # Deletion order: what holds other things goes first.
 ORDER = {
@@ -28,53 +34,7 @@ ORDER = {
     "route-table": 9, "internet-gateway": 10, "vpc": 11, "ecr-repository": 12, "s3-bucket": 12,
     "iam-role": 13, "oidc-provider": 13, "unknown": 99, "unreadable": 99,
 }
-DATA_KINDS = frozenset({"s3-bucket", "rds-instance", "rds-snapshot"})
-# Kinds the sweep reports but never deletes: no deleter, or tags it could not read.
-REPORT_ONLY_KINDS = frozenset({"unknown", "unreadable"})
 CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
-
-
-class Leftover(BaseModel):
-    """One cloud resource the sweep found, with the ownership tags it read on it."""
-
-    kind: str
-    id: str
-    region: str
-    monthly_cost: float | None = Field(None, description="USD per month; None when unknown")
-    detail: str = ""
-    deployment: str | None = Field(None, description="The deployment id the resource is tagged with")
-    env: str | None = None
-    stack: str | None = None
-
-    @property
-    def data(self) -> bool:
-        return self.kind in DATA_KINDS
-
-    @property
-    def billable(self) -> bool:
-        """Costs money while it exists; an unknown price counts as billable."""
-        return self.monthly_cost is None or self.monthly_cost > 0
-
-
-class SweepResult(BaseModel):
-    deleted: list[Leftover] = Field(default_factory=list)
-    kept: list[Leftover] = Field(default_factory=list)
-    remaining: list[Leftover] = Field(default_factory=list)
-    errors: dict[str, str] = Field(default_factory=dict)
-    rounds: int = 0
-    timed_out: bool = False
-
-
-@dataclass(frozen=True)
-class SweepScope:
-    """What a sweep may touch: one deployment's id, and the clusters and VPCs its state holds."""
-
-    stack: str
-    deployment_id: str
-    clusters: tuple[str, ...] = ()
-    vpc_ids: tuple[str, ...] = ()
-    # The availability zones of our clusters (where the volumes their CSI driver makes live).
-    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,13 +47,6 @@ class _Tags:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _code(exc: Exception) -> str:
-    return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
-
-
-def _gone(exc: Exception) -> bool:
-    code = _code(exc)
-    return "NotFound" in code or code in ("NoSuchBucket", "NoSuchEntity")
 
 
 def _tag_dict(tags: Any) -> dict[str, str]:
@@ -102,7 +55,7 @@ def _tag_dict(tags: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (tags or {}).items()}
 
 
-class AwsSweeper:
+class AwsSweeper(RoundSweeper):
     """Finds and deletes the resources of one deployment in one region, or only surveys a stack's tags."""
 
     def __init__(
@@ -114,14 +67,8 @@ class AwsSweeper:
         call_timeout_s: float = 20,
         page_size: int | None = None,
     ) -> None:
-        """``scope`` says what may be deleted; with ``scope=None`` and ``survey_stack``, the sweeper only
-        reports what carries that stack's tag (it never deletes in that mode)."""
-        if scope is None and survey_stack is None:
-            raise ValueError("a sweeper needs a scope, or a stack to survey")
-        self.scope = scope
-        self.survey_stack = survey_stack
+        super().__init__(scope, survey_stack, page_size)
         self.region = region
-        self.page_size = page_size
         self._clients: dict[str, Any] = {}
         self._call_timeout_s = call_timeout_s
         self._gone_ids: set[str] = set()
@@ -156,13 +103,13 @@ class AwsSweeper:
             try:
                 subnets.update(self._client("eks").describe_cluster(name=name)["cluster"].get("resourcesVpcConfig", {}).get("subnetIds") or [])
             except Exception as exc:
-                if not _gone(exc):
+                if not is_not_found(exc):
                     raise
         for subnet_id in sorted(subnets):
             try:
                 zones.update(s["AvailabilityZone"] for s in self._client("ec2").describe_subnets(SubnetIds=[subnet_id])["Subnets"])
             except Exception as exc:
-                if not _gone(exc) and _code(exc) != "InvalidSubnetID.NotFound":
+                if not is_not_found(exc) and error_code(exc) != "InvalidSubnetID.NotFound":
                     raise
         return tuple(sorted(zones))
 
@@ -195,7 +142,7 @@ class AwsSweeper:
         try:
             tags = _Tags(_tag_dict(read_tags()))
         except Exception as exc:
-            if not _gone(exc):  # gone meanwhile: nothing to do; anything else is reported, never skipped
+            if not is_not_found(exc):  # gone meanwhile: nothing to do; anything else is reported, never skipped
                 yield self._unreadable(kind, resource_id, exc)
             return
         if self._matches(tags):
@@ -307,7 +254,7 @@ class AwsSweeper:
                 try:
                     cluster = eks.describe_cluster(name=name)["cluster"]
                 except Exception as exc:
-                    if _gone(exc):
+                    if is_not_found(exc):
                         continue
                     yield self._unreadable("eks-cluster", name, exc)
                     continue
@@ -361,7 +308,7 @@ class AwsSweeper:
                 try:
                     tags = _Tags(_tag_dict(s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]))
                 except Exception as exc:
-                    if _code(exc) == "NoSuchTagSet" or _gone(exc):
+                    if error_code(exc) == "NoSuchTagSet" or is_not_found(exc):
                         continue  # an untagged bucket proves nothing: it is not ours to delete
                     yield self._unreadable("s3-bucket", bucket["Name"], exc)
                     continue
@@ -421,7 +368,7 @@ class AwsSweeper:
         try:
             handler(leftover, delete_data)
         except Exception as exc:
-            if not _gone(exc):
+            if not is_not_found(exc):
                 raise
 
     def _delete_eks_nodegroup(self, item: Leftover, _: bool) -> None:
@@ -548,60 +495,3 @@ class AwsSweeper:
                     rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"], DeletionProtection=False, ApplyImmediately=True)
                     unlocked.append(instance["DBInstanceIdentifier"])
         return unlocked
-
-    def _require_scope(self) -> None:
-        if self.scope is None:
-            raise RuntimeError("a surveying sweeper never deletes: it has no deployment scope")
-
-    # ----- the sweep -----------------------------------------------------------------------
-
-    def sweep(
-        self,
-        *,
-        delete_data: bool,
-        keep_ids: set[str] = frozenset(),  # type: ignore[assignment]
-        deadline_s: float = 600,
-        max_rounds: int = 5,
-        on_event: Callable[[str], None] | None = None,
-    ) -> SweepResult:
-        """Delete what is tagged for the stack, in rounds, until nothing deletable is left or time runs out.
-
-        Data (buckets, databases, snapshots) is kept unless ``delete_data``; ``keep_ids`` are
-        resources kept on purpose (what a retained database needs).
-        """
-        self._require_scope()
-        say = on_event or (lambda _message: None)
-        result = SweepResult()
-        deadline = time.monotonic() + deadline_s
-        for round_number in range(1, max_rounds + 1):
-            result.rounds = round_number
-            targets = [
-                item for item in self.find() if not self._kept(item, delete_data, keep_ids) and item.kind not in REPORT_ONLY_KINDS
-            ]
-            if not targets:
-                break
-            progress = False
-            for item in targets:
-                if time.monotonic() > deadline:
-                    result.timed_out = True
-                    break
-                try:
-                    self.delete(item, delete_data=delete_data)
-                except Exception as exc:
-                    result.errors[f"{item.kind} {item.id}"] = " ".join(str(exc).split())
-                    say(f"  sweep round {round_number}: could not delete {item.kind} {item.id}: {result.errors[f'{item.kind} {item.id}']}")
-                    continue
-                result.errors.pop(f"{item.kind} {item.id}", None)
-                result.deleted.append(item)
-                progress = True
-                say(f"  sweep round {round_number}: deleted {item.kind} {item.id}")
-            if result.timed_out or not progress:
-                break
-        remaining = self.find()
-        result.kept = [item for item in remaining if self._kept(item, delete_data, keep_ids)]
-        result.remaining = [item for item in remaining if not self._kept(item, delete_data, keep_ids)]
-        return result
-
-    @staticmethod
-    def _kept(item: Leftover, delete_data: bool, keep_ids: set[str]) -> bool:
-        return item.id in keep_ids or (item.data and not delete_data)
