@@ -1,5 +1,7 @@
 """GCP resources under simulation: no emulator exists, so the outputs the provider would return are
-synthesized, deterministically, from the inputs and the resource's identity.
+synthesized, deterministically, from the inputs and the resource's identity. The kinds a leftover sweep
+lists (buckets, repositories, clusters, Cloud SQL instances, networks, subnetworks, global addresses,
+service accounts) are also written to the fake GCP API (``gcp_api``), and removed from it on delete.
 
 Every state is ``{**inputs, **computed}`` with the camelCase output names pulumi_gcp declares. Generated
 values (numeric ids, timestamps, fingerprints, addresses, certificates) are derived from the resource's
@@ -16,10 +18,12 @@ import ipaddress
 import re
 import textwrap
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from provisioner.engine.emulators.base import EmulationContext, Emulator
+from provisioner.engine.emulators.gcp_api import feed
 
 COMPUTE_API = "https://www.googleapis.com/compute/v1"
 CONTAINER_API = "https://container.googleapis.com/v1"
@@ -150,15 +154,31 @@ def _zones(location: str) -> list[str]:
 
 
 class GcpEmulator(Emulator, ABC):
-    """Synthesizes the state; an update rebuilds it from the new inputs, keeping generated values."""
+    """Synthesizes the state; an update rebuilds it from the new inputs, keeping generated values.
+
+    A type with a ``rest_view`` is also written to the fake GCP API (create, update) and removed
+    from it (delete), so a leftover sweep finds it there, as it would in a real project.
+    """
 
     secret_inputs: tuple[str, ...] = ()
+    rest_view: Callable[[str, dict[str, Any]], feed.RestResource] | None = None
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
-        return self.build(name, self._public(inputs), ctx, None)
+        resource_id, state = self.build(name, self._public(inputs), ctx, None)
+        return resource_id, self._published(resource_id, state)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
-        return self.build(name, self._public(inputs), ctx, old)[1]
+        new_id, state = self.build(name, self._public(inputs), ctx, old)
+        return self._published(new_id, state)
+
+    def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
+        if self.rest_view is not None:
+            feed.withdraw(self.rest_view(resource_id, state), force=bool(state.get("forceDestroy")))
+
+    def _published(self, resource_id: str, state: dict[str, Any]) -> dict[str, Any]:
+        if self.rest_view is not None:
+            feed.publish(self.rest_view(resource_id, state))
+        return state
 
     def _public(self, inputs: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in inputs.items() if key not in self.secret_inputs}
@@ -172,6 +192,8 @@ class GcpEmulator(Emulator, ABC):
 
 class NetworkEmulator(GcpEmulator):
     """gcp:compute/network:Network."""
+
+    rest_view = staticmethod(feed.network)
 
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
@@ -196,6 +218,8 @@ class NetworkEmulator(GcpEmulator):
 
 class SubnetworkEmulator(GcpEmulator):
     """gcp:compute/subnetwork:Subnetwork; the gateway is the first host of the primary range."""
+
+    rest_view = staticmethod(feed.subnetwork)
 
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
@@ -224,6 +248,8 @@ class SubnetworkEmulator(GcpEmulator):
 class GlobalAddressEmulator(GcpEmulator):
     """gcp:compute/globalAddress:GlobalAddress. An internal range (private services access) starts a
     deterministic block inside 10.96.0.0/11; an external address is a documentation-range IP."""
+
+    rest_view = staticmethod(feed.global_address)
 
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
@@ -274,6 +300,8 @@ class ServiceNetworkingConnectionEmulator(GcpEmulator):
 
 class ClusterEmulator(GcpEmulator):
     """gcp:container/cluster:Cluster: endpoint, CA certificate, versions, and the Pod/Service ranges."""
+
+    rest_view = staticmethod(feed.cluster)
 
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
@@ -402,6 +430,8 @@ class NodePoolEmulator(GcpEmulator):
 class BucketEmulator(GcpEmulator):
     """gcp:storage/bucket:Bucket (the provider stores the location upper-cased, as GCS reports it)."""
 
+    rest_view = staticmethod(feed.bucket)
+
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
         bucket = _name(name, inputs, ctx, old)
@@ -436,6 +466,8 @@ class RepositoryEmulator(GcpEmulator):
     """gcp:artifactregistry/repository:Repository. The id is the full resource path; ``name`` is the
     short repository name, as the provider reports it (pulumi/pulumi-gcp#1105)."""
 
+    rest_view = staticmethod(feed.repository)
+
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
         location = _where(inputs, ctx, "location")
@@ -466,6 +498,8 @@ def _project_number(project: str) -> str:
 
 class ServiceAccountEmulator(GcpEmulator):
     """gcp:serviceaccount/account:Account."""
+
+    rest_view = staticmethod(feed.service_account)
 
     def build(self, name, inputs, ctx, old):
         project = _project(inputs, ctx)
@@ -538,6 +572,8 @@ class RepositoryIamMemberEmulator(_IamMemberEmulator):
 class DatabaseInstanceEmulator(GcpEmulator):
     """gcp:sql/databaseInstance:DatabaseInstance: addresses (private with a private network, public
     while ipv4 is enabled, as Cloud SQL defaults), connection name, server CA, service account."""
+
+    rest_view = staticmethod(feed.sql_instance)
 
     secret_inputs = ("rootPassword", "rootPasswordWo")
 
