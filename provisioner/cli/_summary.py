@@ -9,7 +9,7 @@ from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
 if TYPE_CHECKING:
-    from provisioner.teardown.aws_sweep import Leftover
+    from provisioner.teardown.sweep_report import Leftover
     from provisioner.teardown.flow import TeardownReport
 
 
@@ -74,6 +74,15 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
         f"Deleted {len(report.deleted_resources)} stack resource(s) and swept {len(report.swept)} leftover(s) "
         f"carrying deployment id {report.deployment_id or '(none: deployed before deployment ids, state only)'}."
     )
+    if report.sweep_target and report.sweep_failure is None:
+        calls = f" ({report.sweep_calls} API calls)" if report.sweep_calls is not None else ""
+        console.print(
+            f"Leftover sweep of {report.sweep_target}{calls}: deleted {len(report.swept)}, kept {len(report.kept_leftovers)}, "
+            f"still there {len(report.remaining)}.",
+            markup=False,
+        )
+        for item in report.swept:
+            console.print(f"  swept {item.kind} {item.id} ({item.region})", markup=False)
     kept = [(r.type, r.message or r.name, "kept on purpose (data)") for r in report.kept_resources]
     kept_ids = {r.message for r in report.kept_resources}
     kept += [

@@ -10,7 +10,9 @@ import dataclasses
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -18,10 +20,16 @@ from pydantic import BaseModel, Field, computed_field
 from provisioner.config import DeployRequest
 from provisioner.engine.base import Engine, EngineResult, Ownership, ProgressSink, ResourceRecord, ResourcesFailedError
 from provisioner.recipe_api import Recipe, cloud_of
-from provisioner.teardown.aws_sweep import AwsSweeper, Leftover, SweepResult, SweepScope
+from provisioner.teardown.aws_sweep import AwsSweeper
+from provisioner.teardown.sweep_report import Leftover, RoundSweeper, SweepResult, SweepScope
 
 SIMULATED_KUBE_API_ENV = "PROVISIONER_SIMULATE_KUBE_API"
-DEPENDENCY_ERRORS = re.compile(r"DependencyViolation|has dependencies|is in use|ResourceInUse|InvalidParameterValue.*in use", re.IGNORECASE)
+# The project the gcp recipe deploys to under --simulate (recipes/gcp/recipe.py SIMULATED_PROJECT).
+SIMULATED_GCP_PROJECT = "provisioner-simulated"
+DEPENDENCY_ERRORS = re.compile(
+    r"DependencyViolation|has dependencies|is in use|ResourceInUse|InvalidParameterValue.*in use|resourceInUseByAnotherResource|already being used by",
+    re.IGNORECASE,
+)
 
 
 class DestroyAttempt(BaseModel):
@@ -63,6 +71,10 @@ class TeardownReport(BaseModel):
     sweep_errors: dict[str, str] = Field(default_factory=dict)
     # The cloud could not be checked for leftovers (credentials, network): then nothing is confirmed.
     sweep_failure: str | None = None
+    # Where the leftover sweep looked (None: no sweep, e.g. a recipe with no cloud resources of its own).
+    sweep_target: str | None = None
+    # How many API calls the sweep made, when its sweeper counts them (GCP).
+    sweep_calls: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -131,19 +143,76 @@ def _scope(request: DeployRequest, ownership: Ownership, outputs: dict[str, Any]
 
 
 def survey(recipe: Recipe, request: DeployRequest, engine: Engine) -> list[Leftover]:
-    """What carries the stack's tag in the cloud, read resource by resource; deletes nothing."""
-    if cloud_of(recipe) != "aws":
+    """What carries the stack's tag (or label) in the cloud, read resource by resource; deletes nothing."""
+    cloud = cloud_of(recipe)
+    if cloud not in ("aws", "gcp"):
         return []
-    with _cloud_session(engine, recipe, request):
-        return AwsSweeper(None, _region(recipe, request), survey_stack=request.stack_name).find()
+    with _cloud_session(engine, recipe, request) as session:
+        if cloud == "gcp":
+            sweeper: RoundSweeper = _gcp_sweeper(recipe, request, engine, session, None, {})
+        else:
+            sweeper = AwsSweeper(None, _region(recipe, request), survey_stack=request.stack_name)
+        try:
+            return sweeper.find()
+        finally:
+            sweeper.close()
 
 
 def adoption_candidates(recipe: Recipe, request: DeployRequest, engine: Engine, deployment_id: str) -> list[Leftover]:
     """What ``--adopt DEPLOYMENT_ID`` would delete: resources with that id, and what its clusters made."""
-    if cloud_of(recipe) != "aws":
+    cloud = cloud_of(recipe)
+    if cloud not in ("aws", "gcp"):
         return []
-    with _cloud_session(engine, recipe, request):
-        return _adoption_sweeper(recipe, request, deployment_id).find()
+    with _cloud_session(engine, recipe, request) as session:
+        if cloud == "gcp":
+            scope = SweepScope(request.stack_name, deployment_id)
+            sweeper: RoundSweeper = _gcp_sweeper(recipe, request, engine, session, scope, {}, adopting=True)
+        else:
+            sweeper = _adoption_sweeper(recipe, request, deployment_id)
+        try:
+            return sweeper.find()
+        finally:
+            sweeper.close()
+
+
+@dataclass(frozen=True)
+class CloudSession:
+    """Where the cloud calls of a teardown go: a description, and the GCP endpoints (None: the real ones)."""
+
+    where: str
+    gcp_endpoints: Any = None
+
+
+def _gcp_project(request: DeployRequest, outputs: dict[str, Any], simulated: bool) -> str:
+    configured = request.args.get("project")
+    project = outputs.get("project") or (configured if isinstance(configured, str) else "") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    return str(project or (SIMULATED_GCP_PROJECT if simulated else ""))
+
+
+def _gcp_sweeper(
+    recipe: Recipe, request: DeployRequest, engine: Engine, session: CloudSession, scope: SweepScope | None, outputs: dict[str, Any],
+    *, adopting: bool = False,
+) -> RoundSweeper:
+    """A GCP sweeper for the stack's project and region, on the session's endpoints (real ones: google-auth credentials)."""
+    from provisioner.teardown.gcp_sweep import GcpSweeper, google_auth
+
+    project = _gcp_project(request, outputs, engine.simulated)
+    if not project:
+        raise RuntimeError("no GCP project to sweep: set GOOGLE_CLOUD_PROJECT or --set project=ID")
+    auth = None if session.gcp_endpoints is not None else google_auth()
+    survey_stack = request.stack_name if scope is None else None
+    # Adopting (no state behind the scope): what takes no labels cannot be proven ours, only reported.
+    unproven = f"{request.stack_name}-" if adopting else None
+    return GcpSweeper(
+        scope, project, _region(recipe, request), survey_stack=survey_stack, unproven_prefix=unproven, endpoints=session.gcp_endpoints, auth=auth
+    )
+
+
+def _sweep_target(recipe: Recipe, request: DeployRequest, engine: Engine, session: CloudSession, outputs: dict[str, Any]) -> str:
+    region = _region(recipe, request)
+    if cloud_of(recipe) == "gcp":
+        return f"GCP project {_gcp_project(request, outputs, engine.simulated)} (region {region}) through {session.where}"
+    return f"AWS region {region}" + (" in moto" if engine.simulated else "")
 
 
 def _adoption_sweeper(recipe: Recipe, request: DeployRequest, deployment_id: str) -> AwsSweeper:
@@ -189,49 +258,96 @@ def teardown(
         report.nothing_to_destroy = report.sweep_failure is None
         return report
     outputs = {k: v.value for k, v in engine.outputs(request, recipe).items()} if ownership is not None else {}
-    with _cloud_session(engine, recipe, request):
-        sweeper: AwsSweeper | None = None
+    with _cloud_session(engine, recipe, request) as session:
+        sweeper: RoundSweeper | None = None
+        if ownership is not None:
+            report.deployment_id = ownership.deployment_id
         if cloud_of(recipe) == "aws":
             if ownership is not None:
                 scope = _scope(request, ownership, outputs)
                 if scope is not None:
                     zones = AwsSweeper(scope, _region(recipe, request)).cluster_zones(ownership.ids_of("aws:ec2/subnet:Subnet"))
                     sweeper = AwsSweeper(dataclasses.replace(scope, zones=zones), _region(recipe, request))
-                report.deployment_id = ownership.deployment_id
             else:
                 sweeper = _adoption_sweeper(recipe, request, str(adopt))
                 report.deployment_id, report.adopted = adopt, True
-        _clean_cluster(recipe, report, outputs, engine, sweeper, limits, say, keep_claims=_retains_claims(recipe, delete_data))
-        deadline = time.monotonic() + limits.deadline_s
-        keep_ids: set[str] = set()
-        if delete_data and sweeper is not None:
-            for database in sweeper.unlock_databases():
-                say(f"Turned deletion protection off on database {database} (--delete-data).")
-        if ownership is not None:
-            result = _destroy_with_retries(recipe, request, engine, sink, sweeper, report, limits, deadline, delete_data, say)
-            keep_ids = {record.message or "" for record in result.kept}
+        elif cloud_of(recipe) == "gcp":
+            gcp_scope: SweepScope | None = None
+            if ownership is None:
+                gcp_scope = SweepScope(request.stack_name, str(adopt))
+                report.deployment_id, report.adopted = adopt, True
+            elif ownership.deployment_id:
+                # The ids our state holds now: the only proof for what takes no labels (networks, service accounts).
+                owned = tuple(resource.id for resource in ownership.resources)
+                gcp_scope = SweepScope(request.stack_name, ownership.deployment_id, owned_ids=owned)
+            if gcp_scope is not None:
+                try:
+                    sweeper = _gcp_sweeper(recipe, request, engine, session, gcp_scope, outputs, adopting=ownership is None)
+                except Exception as exc:  # no credentials or no google-auth: destroy still runs, the report says it is unchecked
+                    report.sweep_failure = f"could not sweep leftovers on gcp: {' '.join(str(exc).split())}"
         if sweeper is not None:
-            try:
-                swept = sweeper.sweep(
-                    delete_data=delete_data, keep_ids=keep_ids, deadline_s=max(5.0, deadline - time.monotonic()),
-                    max_rounds=limits.sweep_rounds, on_event=say,
-                )
-            except Exception as exc:
-                report.sweep_failure = f"could not sweep leftovers on {cloud_of(recipe)}: {' '.join(str(exc).split())}"
-            else:
-                _merge_sweep(report, swept)
+            report.sweep_target = _sweep_target(recipe, request, engine, session, outputs)
+        try:
+            _teardown_in_session(recipe, request, engine, sink, report, sweeper, outputs, ownership, delete_data, limits, say)
+        finally:
+            if sweeper is not None:
+                report.sweep_calls = sweeper.calls
+                sweeper.close()
     return report
 
 
-def _cloud_session(engine: Engine, recipe: Recipe, request: DeployRequest) -> Any:
-    """In simulation, route cloud calls to the emulator with fake credentials."""
-    from contextlib import nullcontext
+def _teardown_in_session(
+    recipe: Recipe,
+    request: DeployRequest,
+    engine: Engine,
+    sink: ProgressSink,
+    report: TeardownReport,
+    sweeper: RoundSweeper | None,
+    outputs: dict[str, Any],
+    ownership: Ownership | None,
+    delete_data: bool,
+    limits: TeardownLimits,
+    say: Callable[[str], None],
+) -> None:
+    """Clean the cluster, unlock data if asked, destroy what the state lists, then sweep."""
+    _clean_cluster(recipe, report, outputs, engine, sweeper, limits, say, keep_claims=_retains_claims(recipe, delete_data))
+    deadline = time.monotonic() + limits.deadline_s
+    keep_ids: set[str] = set()
+    if delete_data and sweeper is not None:
+        for database in sweeper.unlock_databases():
+            say(f"Turned deletion protection off on database {database} (--delete-data).")
+    if ownership is not None:
+        result = _destroy_with_retries(recipe, request, engine, sink, sweeper, report, limits, deadline, delete_data, say)
+        keep_ids = {record.message or "" for record in result.kept}
+    if sweeper is not None:
+        try:
+            swept = sweeper.sweep(
+                delete_data=delete_data, keep_ids=keep_ids, deadline_s=max(5.0, deadline - time.monotonic()),
+                max_rounds=limits.sweep_rounds, on_event=say,
+            )
+        except Exception as exc:
+            report.sweep_failure = f"could not sweep leftovers on {cloud_of(recipe)}: {' '.join(str(exc).split())}"
+        else:
+            _merge_sweep(report, swept)
 
-    if engine.simulated and cloud_of(recipe) == "aws":
+
+@contextmanager
+def _cloud_session(engine: Engine, recipe: Recipe, request: DeployRequest) -> Iterator[CloudSession]:
+    """In simulation, route cloud calls to the emulators: moto for AWS, the fake GCP API (served for this command) for GCP."""
+    cloud = cloud_of(recipe)
+    if engine.simulated and cloud == "aws":
         from provisioner.engine.simulated import aws_emulation
 
-        return aws_emulation(request.region or recipe.default_region or "us-east-1")
-    return nullcontext()
+        with aws_emulation(request.region or recipe.default_region or "us-east-1") as where:
+            yield CloudSession(where)
+    elif engine.simulated and cloud == "gcp":
+        from provisioner.engine.emulators.gcp_api.server import FakeGcpServer
+        from provisioner.teardown.gcp_sweep import GcpEndpoints
+
+        with FakeGcpServer() as server:
+            yield CloudSession("the simulated GCP API on 127.0.0.1", GcpEndpoints.all_at(server.url))
+    else:
+        yield CloudSession("the GCP APIs" if cloud == "gcp" else "the cloud's APIs")
 
 
 def _clean_cluster(
@@ -239,7 +355,7 @@ def _clean_cluster(
     report: TeardownReport,
     outputs: dict[str, Any],
     engine: Engine,
-    sweeper: AwsSweeper | None,
+    sweeper: RoundSweeper | None,
     limits: TeardownLimits,
     say: Callable[[str], None],
     *,
@@ -271,7 +387,7 @@ def _destroy_with_retries(
     request: DeployRequest,
     engine: Engine,
     sink: ProgressSink,
-    sweeper: AwsSweeper | None,
+    sweeper: RoundSweeper | None,
     report: TeardownReport,
     limits: TeardownLimits,
     deadline: float,
