@@ -89,16 +89,22 @@ def test_prod_plan_lists_resources_and_creates_nothing() -> None:
 
 
 def test_dev_deploy_then_destroy_leaves_moto_and_registry_empty() -> None:
+    from tests.scenarios.inventory import resources_by_deployment
+
     assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
+    deployed = resources_by_deployment()
+    # One deployment; the tagged resources of a dev stack that the inventory reads: 1 VPC, 4 subnets, 1 security
+    # group, 1 internet gateway, 1 EIP, 1 NAT, 3 route tables, 1 bucket, 1 cluster, 1 node group, 1 ECR repo,
+    # 6 IAM roles, 1 OIDC provider.
+    assert list(deployed.values()) == [23]
 
     result = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
 
     assert result.exit_code == 0, result.stderr
+    assert resources_by_deployment() == {}  # read by an inventory of its own, every service the recipe uses
     assert s3_buckets() == []
     assert boto3.client("eks", region_name=REGION).list_clusters()["clusters"] == []
-    assert boto3.client("ec2", region_name=REGION).describe_vpcs(
-        Filters=[{"Name": "tag:provisioner:stack", "Values": ["aws-dev"]}]
-    )["Vpcs"] == []
+    assert [v["VpcId"] for v in boto3.client("ec2", region_name=REGION).describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
     assert all(rows == [] for rows in registry_rows().values())
 
 
