@@ -103,3 +103,15 @@ def test_the_simulated_deploy_feeds_the_fake_and_destroy_empties_it() -> None:
     assert bucket["labels"]["provisioner-stack"] == "gcp-dev" and len(bucket["labels"]["provisioner-deployment"]) == 26
     assert destroy_cli("gcp", "--env", "dev", "--simulate", "--yes").exit_code == 0
     assert {name: list(resources) for name, resources in store.read().collections.items() if resources} == {}
+
+
+def test_a_resource_swept_from_the_fake_is_made_again_by_the_next_deploy() -> None:
+    assert deploy_cli("gcp", "--env", "dev", "--simulate").exit_code == 0
+    store = GcpFakeStore()
+    bucket = next(iter(store.read().collection(BUCKETS)))
+    store.delete(BUCKETS, bucket)  # gone behind the engine's back
+
+    again = deploy_cli("gcp", "--env", "dev", "--simulate")
+
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert list(store.read().collection(BUCKETS)) == [bucket]

@@ -171,6 +171,10 @@ class GcpEmulator(Emulator, ABC):
         new_id, state = self.build(name, self._public(inputs), ctx, old)
         return self._published(new_id, state)
 
+    def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
+        """A type the fake GCP API holds exists while the fake has it (a sweep may have deleted it); others always do."""
+        return self.rest_view is None or feed.present(self.rest_view(resource_id, state))
+
     def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         if self.rest_view is not None:
             feed.withdraw(self.rest_view(resource_id, state), force=bool(state.get("forceDestroy")))

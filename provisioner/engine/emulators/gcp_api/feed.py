@@ -124,6 +124,11 @@ def publish(view: RestResource, store: GcpFakeStore | None = None) -> None:
     (store or GcpFakeStore()).put(view.collection, view.key, view.project, view.body)
 
 
+def present(view: RestResource, store: GcpFakeStore | None = None) -> bool:
+    """Whether the fake API still holds the resource."""
+    return view.key in (store or GcpFakeStore()).read().collection(view.collection)
+
+
 def withdraw(view: RestResource, *, force: bool = False, store: GcpFakeStore | None = None) -> None:
     """Delete the resource from the fake API, refused as the real API refuses; one already gone is no error."""
     try:
