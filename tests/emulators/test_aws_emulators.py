@@ -526,3 +526,13 @@ def test_partition_and_region_invokes_describe_the_stack_region(moto_aws: None) 
     assert partition == {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws"}
     assert region["name"] == region["region"] == region["id"] == REGION
     assert region["description"] == "Europe (Ireland)" and region["endpoint"] == f"ec2.{REGION}.amazonaws.com"
+
+
+def test_a_waiter_that_gives_up_raises_timeout_naming_it(moto_aws: None) -> None:
+    import boto3
+
+    from provisioner.engine.emulators.aws_common import wait_for
+
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    with pytest.raises(TimeoutError, match=r"^gave up waiting \(nat_gateway_available, 1s\)"):
+        wait_for(ec2, "nat_gateway_available", timeout=1, NatGatewayIds=["nat-0123456789abcdef0"])

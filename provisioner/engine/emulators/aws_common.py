@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -63,13 +62,17 @@ def account_id(ctx: EmulationContext) -> str:
     return str(ctx.aws("sts").get_caller_identity()["Account"])
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition") -> None:
-    """Poll ``check`` until it is true; raise TimeoutError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+def wait_for(client: Any, waiter: str, *, timeout: int = 30, **params: Any) -> None:
+    """Block on one of boto3's waiters (``nat_gateway_available``, ``cluster_deleted``, ...), polling each second.
+
+    Raises TimeoutError naming the waiter when it gives up or the resource lands in a failure state.
+    """
+    from botocore.exceptions import WaiterError
+
+    try:
+        client.get_waiter(waiter).wait(**params, WaiterConfig={"Delay": 1, "MaxAttempts": max(1, timeout)})
+    except WaiterError as exc:
+        raise TimeoutError(f"gave up waiting ({waiter}, {timeout}s): {exc.last_response.get('Error', exc)}") from exc
 
 
 def iso(value: Any) -> str:

@@ -15,7 +15,7 @@ from provisioner.engine.emulators.aws_common import (
     sync_ec2_tags,
     tag_specifications,
     tags_of,
-    wait_until,
+    wait_for,
 )
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
@@ -286,7 +286,7 @@ class NatGatewayEmulator(_TaggedEc2Emulator):
             params["AllocationId"] = inputs["allocationId"]
         gateway = ctx.aws("ec2").create_nat_gateway(**params)["NatGateway"]
         gateway_id = gateway["NatGatewayId"]
-        wait_until(lambda: (self._describe(gateway_id, ctx) or {}).get("State") == "available", what=f"NAT gateway {gateway_id}")
+        wait_for(ctx.aws("ec2"), "nat_gateway_available", NatGatewayIds=[gateway_id])
         return gateway_id, self._state(gateway_id, inputs, ctx)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -302,7 +302,7 @@ class NatGatewayEmulator(_TaggedEc2Emulator):
             return
         gateway = self._describe(resource_id, ctx) or {}
         ignore_not_found(ctx.aws("ec2").delete_nat_gateway, NatGatewayId=resource_id)
-        wait_until(lambda: not self.exists(resource_id, state, ctx), what=f"NAT gateway {resource_id} to be deleted")
+        wait_for(ctx.aws("ec2"), "nat_gateway_deleted", NatGatewayIds=[resource_id])
         # AWS releases the gateway's network interface with it; moto keeps it, which would block the subnet.
         for address in gateway.get("NatGatewayAddresses", []):
             if address.get("NetworkInterfaceId"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, iso, tag_specifications, tags_of, wait_until
+from provisioner.engine.emulators.aws_common import error_code, find_named_orphan, is_not_found, iso, tag_specifications, tags_of, wait_for
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 CLUSTER_TAG = "aws:eks:cluster-name"
@@ -97,7 +97,7 @@ class ClusterEmulator(Emulator):
         created = ctx.aws("eks").create_cluster(**params)["cluster"]
         _give_unique_issuer(cluster_name, cluster_issuer(created["arn"], iso(created.get("createdAt")), ctx.region), ctx)
         self._ensure_cluster_security_group(cluster_name, list(vpc_config.get("subnetIds") or []), inputs, ctx)
-        wait_until(lambda: self._describe(cluster_name, ctx).get("status") == "ACTIVE", what=f"EKS cluster {cluster_name}")
+        wait_for(ctx.aws("eks"), "cluster_active", name=cluster_name)
         return cluster_name, self._state(cluster_name, inputs, ctx)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -135,7 +135,7 @@ class ClusterEmulator(Emulator):
             except Exception as exc:
                 if not is_not_found(exc):
                     raise
-            wait_until(lambda: not self._describe(resource_id, ctx), what=f"EKS cluster {resource_id} to be deleted")
+            wait_for(eks, "cluster_deleted", name=resource_id)
         group = self._cluster_security_group(resource_id, ctx)
         if group is not None:
             try:
@@ -298,7 +298,7 @@ class NodeGroupEmulator(Emulator):
         if tags_of(inputs):
             params["tags"] = tags_of(inputs)
         eks.create_nodegroup(**params)
-        wait_until(lambda: self._describe(cluster_name, group_name, ctx).get("status") == "ACTIVE", what=f"node group {group_name}")
+        wait_for(eks, "nodegroup_active", clusterName=cluster_name, nodegroupName=group_name)
         return f"{cluster_name}:{group_name}", self._state(cluster_name, group_name, inputs, ctx)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -346,7 +346,7 @@ class NodeGroupEmulator(Emulator):
         except Exception as exc:
             if not is_not_found(exc):
                 raise
-        wait_until(lambda: not self._describe(cluster_name, group_name, ctx), timeout=60.0, what=f"node group {group_name} to be deleted")
+        wait_for(ctx.aws("eks"), "nodegroup_deleted", timeout=60, clusterName=cluster_name, nodegroupName=group_name)
 
     @staticmethod
     def _describe(cluster_name: str, group_name: str, ctx: EmulationContext) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.engine.emulators.aws_common import find_named_orphan, is_not_found, tag_list, tag_map, tags_of, wait_until
+from provisioner.engine.emulators.aws_common import find_named_orphan, is_not_found, tag_list, tag_map, tags_of, wait_for
 from provisioner.engine.emulators.base import EmulationContext, Emulator
 
 SECRET_INPUTS = ("password", "passwordWo")
@@ -171,7 +171,7 @@ class InstanceEmulator(Emulator):
         if tags_of(inputs):
             params["Tags"] = tag_list(tags_of(inputs))
         ctx.aws("rds").create_db_instance(**params)
-        wait_until(lambda: self._describe(identifier, ctx).get("DBInstanceStatus") == "available", what=f"DB instance {identifier}")
+        wait_for(ctx.aws("rds"), "db_instance_available", DBInstanceIdentifier=identifier)
         return identifier, self._state(identifier, inputs, ctx)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -218,7 +218,7 @@ class InstanceEmulator(Emulator):
         except Exception as exc:
             if not is_not_found(exc, "DBInstanceNotFound"):
                 raise
-        wait_until(lambda: not self._describe(resource_id, ctx), timeout=60.0, what=f"DB instance {resource_id} to be deleted")
+        wait_for(ctx.aws("rds"), "db_instance_deleted", timeout=60, DBInstanceIdentifier=resource_id)
 
     @staticmethod
     def _describe(identifier: str, ctx: EmulationContext) -> dict[str, Any]:
