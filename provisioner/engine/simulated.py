@@ -282,7 +282,11 @@ def run_program_with_mocks(
 
 
 def _drain(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what a failed program left pending, so the next run in this process starts clean."""
+    """Cancel what a failed program left pending, so the next run in this process starts clean.
+
+    Pulumi has no public API to reset its runtime between programs run in one process (the CLI
+    starts one process per program), so this clears the SDK's RPC manager and pending outputs.
+    """
     from pulumi.runtime import settings
 
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
