@@ -52,25 +52,26 @@ def test_a_failed_reregistration_leaves_the_previous_one_exactly_as_it_was(store
 
 def test_backend_secrets_are_discarded_only_after_the_database_commit(demo_recipe: object, monkeypatch: pytest.MonkeyPatch) -> None:
     from provisioner.registry.service import Registry
+    from provisioner.registry.vault import SecretVault
     from provisioner.secrets import LocalFernetBackend
 
     assert deploy_cli("demo", "--env", "dev", "--simulate").exit_code == 0
     discarded: list[str] = []
     monkeypatch.setattr(LocalFernetBackend, "discard", lambda self, name, payload: discarded.append(name))
-    original = Registry._drop_owned_secrets
+    original = SecretVault.drop_owned
 
-    def drop_then_fail(self: Registry, tx: Transaction, kind: str, name: str, keep: Any = ()) -> None:
+    def drop_then_fail(self: SecretVault, tx: Transaction, kind: str, name: str, keep: Any = ()) -> None:
         original(self, tx, kind, name, keep)
         if name == "demo-dev-tracker":
             raise RuntimeError("injected: failure after the secret row was deleted")
 
-    monkeypatch.setattr(Registry, "_drop_owned_secrets", drop_then_fail)
+    monkeypatch.setattr(SecretVault, "drop_owned", drop_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
         Registry.open().unregister_deployment("demo-dev")
     assert discarded == []  # rolled back: the row and the value both stay
     assert [s["name"] for s in registry_rows()["secrets"]] == ["component-demo-dev-tracker"]
 
-    monkeypatch.setattr(Registry, "_drop_owned_secrets", original)
+    monkeypatch.setattr(SecretVault, "drop_owned", original)
     Registry.open().unregister_deployment("demo-dev")
     assert discarded == ["component-demo-dev-tracker"]
     assert registry_rows()["secrets"] == []

@@ -367,7 +367,7 @@ def test_import_undoes_what_it_did_when_a_later_step_fails(
     def fail(*args: Any, **kwargs: Any) -> None:
         raise ConflictError("stack 'staging' already exists (registered meanwhile)")
 
-    monkeypatch.setattr("provisioner.registry.service.Registry.register_stack", fail)
+    monkeypatch.setattr("provisioner.registry.catalog.CatalogService.register_stack", fail)
     result = cli("stack", "import", str(path))
 
     assert result.exit_code == 2, result.output
@@ -441,3 +441,53 @@ def test_import_checks_flavors_and_configs_before_writing(store_url: str, tmp_pa
     path.write_text(json.dumps(document))
 
     _refused(store_url, ("stack", "import", str(path)), "unknown flavor 'airflow'", "component 'bucket': invalid config")
+
+
+def _document(tmp_path: Path, components: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "fresh.json"
+    path.write_text(json.dumps({"format": "provisioner-stack", "version": 1, "stack": {"name": "fresh"}, "components": components}))
+    return path
+
+
+def test_import_reports_every_problem_at_once_and_registers_nothing(store_url: str, tmp_path: Path) -> None:
+    _run("component", "register", "orch", "-t", "orchestrator", "-f", "local")
+    path = _document(tmp_path, [
+        {"name": "orch", "type": "orchestrator", "flavor": "local"},  # the name is taken
+        {"name": "store", "type": "artifact_store", "flavor": "s3", "config": {"path": "/not/s3"}},  # invalid for s3
+        {"name": "tracker", "type": "experiment_tracker", "flavor": "mlflow",  # its secret does not exist
+         "config": {"tracking_uri": "https://mlflow.example.com", "tracking_password": "{{secret:mlflow.password}}"}},
+    ])
+    before = raw_rows(store_url)
+
+    result = cli("stack", "import", str(path))
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: cannot import stack 'fresh', nothing was written: component 'orch' already exists; "
+        "component 'store': invalid config for flavor 's3' (artifact_store): field 'path': path must start with s3:// (got '/not/s3'); "
+        "secret 'mlflow' does not exist (referenced by component 'tracker'): "
+        "create it first (provisioner secret set mlflow password=...)\n"
+    )
+    assert raw_rows(store_url) == before
+
+
+def test_import_that_fails_at_its_last_write_leaves_no_row_behind(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provisioner.registry.store import Transaction
+
+    _register_example()
+    path = _exported(tmp_path)
+    _delete_example()
+    _recreate_owned_secrets()  # the import gives these back to their component and connector, then rolls that back
+    before = raw_rows(store_url)
+
+    def fail(self: Transaction, spec: Any) -> Any:
+        raise RuntimeError("injected: the database went away at the stack's write")
+
+    monkeypatch.setattr(Transaction, "save_stack", fail)
+    result = cli("stack", "import", str(path))
+
+    assert result.exit_code == 1
+    assert "injected: the database went away at the stack's write" in result.stderr
+    assert raw_rows(store_url) == before

@@ -11,7 +11,6 @@ from provisioner.cli._parsing import parse_pairs
 
 if TYPE_CHECKING:
     from provisioner.registry.models import ResourceType
-    from provisioner.registry.service import Registry
 
 app = typer.Typer(help="Register and manage service connectors.", no_args_is_help=True)
 
@@ -72,10 +71,7 @@ def describe(
     show_secrets: ShowSecretsOption = False,
 ) -> None:
     """Show a connector; secret settings appear as references unless --show-secrets."""
-    registry = open_registry()
-    connector = registry.get_connector(name)
-    if show_secrets:
-        connector = connector.model_copy(update={"configuration": registry.resolve(connector.configuration)})
+    connector = open_registry().describe_connector(name, show_secrets=show_secrets)
     rows = [
         ("type", connector.type),
         ("auth method", connector.auth_method),
@@ -95,12 +91,6 @@ def delete(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None
     info(f"Deleted connector {name!r}.")
 
 
-def _authorize_use(registry: "Registry", connector_name: str) -> None:
-    """Refuse (audited) when the connector serves a restricted stack the current user is not granted."""
-    with registry.audited("connector.use", connector_name):
-        registry.require_connector_access(connector_name, "using the connector")
-
-
 @app.command("verify")
 @report_errors
 def verify(
@@ -118,11 +108,9 @@ def verify(
     from provisioner.connectors import verify_connector
     from provisioner.errors import OperationFailedError
 
-    registry = open_registry()
-    _authorize_use(registry, name)
-    connector = registry.get_connector(name)
+    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
     report = verify_connector(
-        connector, registry.resolve(connector.configuration), resource_id, _resource_type(resource_type)
+        connector, resolved, resource_id, _resource_type(resource_type)
     )
     rows = [(c.resource_type, c.resource_id, "yes" if c.reachable else "NO", c.message) for c in report.checks]
     title = f"Connector {name} ({report.identity})" if report.identity else f"Connector {name}"
@@ -146,10 +134,8 @@ def list_resources(
     """List the resources the connector reaches, by resource type."""
     from provisioner.connectors import list_connector_resources
 
-    registry = open_registry()
-    _authorize_use(registry, name)
-    connector = registry.get_connector(name)
-    found = list_connector_resources(connector, registry.resolve(connector.configuration))
+    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
+    found = list_connector_resources(connector, resolved)
     rows: list[tuple[object, ...]] = [
         (resource_type, resource) for resource_type, resources in found.resources.items() for resource in resources
     ]
@@ -177,11 +163,9 @@ def credentials(
 
     from provisioner.connectors import connector_credentials
 
-    registry = open_registry()
-    _authorize_use(registry, name)
-    connector = registry.get_connector(name)
+    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
     issued = connector_credentials(
-        connector, registry.resolve(connector.configuration), _resource_type(resource_type), resource_id
+        connector, resolved, _resource_type(resource_type), resource_id
     )
     shown = issued if show_secrets else issued.masked()
     if output is OutputFormat.json:

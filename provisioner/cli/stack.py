@@ -104,7 +104,7 @@ def delete(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
 
 
 # ----- export and import ------------------------------------------------------------------------
-# Kept below the other commands; provisioner.exporting is imported inside the commands so that
+# Kept below the other commands; provisioner.exports is imported inside the commands so that
 # starting the CLI loads no database engine.
 
 import sys  # noqa: E402
@@ -113,7 +113,7 @@ from pathlib import Path  # noqa: E402
 
 
 class StackFileFormat(str, Enum):
-    """What ``stack export`` writes (the values of provisioner.exporting.ExportFormat)."""
+    """What ``stack export`` writes (the values of provisioner.exports.format.ExportFormat)."""
 
     zenml = "zenml"
     yaml = "yaml"
@@ -149,8 +149,9 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Replace --file / --secrets-script if they exist.")] = False,
 ) -> None:
     """Export a stack, its components and connectors; secret values are never in the export itself."""
-    from provisioner import exporting
     from provisioner.errors import InputError
+    from provisioner.exports import format as export_format
+    from provisioner.exports import zenml
     from provisioner.paths import check_new_file, create_new_file
 
     for target in (file, secrets_script):
@@ -159,17 +160,17 @@ def export(
     registry = open_registry()
     script: Optional[str] = None
     if file_format is StackFileFormat.zenml:
-        text = exporting.dump_zenml(exporting.zenml_export(registry, name))
-        secrets = exporting.zenml_secrets(registry, name, show_values=show_secrets)
-        script = exporting.secrets_script(name, secrets) if secrets or secrets_script else None
+        text = zenml.dump_zenml(zenml.zenml_export(registry, name))
+        secrets = zenml.zenml_secrets(registry, name, show_values=show_secrets)
+        script = zenml.secrets_script(name, secrets) if secrets or secrets_script else None
     else:
         if secrets_script is not None or show_secrets:
             raise InputError(
                 "--secrets-script and --show-secrets go with --format zenml: yaml and json exports hold "
                 "secret references only, and `stack import` checks that those secrets exist"
             )
-        document = exporting.export_stack(registry, name)
-        text = exporting.dump_export(document, exporting.ExportFormat(file_format.value))
+        document = export_format.export_stack(registry, name)
+        text = export_format.dump_export(document, export_format.ExportFormat(file_format.value))
     if file is None:
         sys.stdout.write(text)
     else:
@@ -194,8 +195,9 @@ def import_stack(
     Refused, with nothing written, when a name is taken or a referenced secret is missing.
     Importing connectors needs the admin role.
     """
-    from provisioner import exporting
     from provisioner.errors import InputError
+    from provisioner.exports.format import load_export
+    from provisioner.exports.importing import import_stack as run_import
 
     if file == "-":
         text = sys.stdin.read()
@@ -204,8 +206,8 @@ def import_stack(
             text = Path(file).read_text()
         except OSError as exc:
             raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
-    document = exporting.load_export(text, "standard input" if file == "-" else file)
-    result = exporting.import_stack(open_registry(), document, name=name)
+    document = load_export(text, "standard input" if file == "-" else file)
+    result = run_import(open_registry(), document, name=name)
     info(
         f"Imported stack {result.stack!r}: {len(result.components)} component(s), "
         f"{len(result.connectors)} connector(s)."

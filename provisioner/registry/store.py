@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.pool import NullPool
 
 from provisioner.registry.models import (
     Component,
@@ -205,6 +205,17 @@ class Transaction:
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed (never if it rolls back)."""
         self._after_commit.append(action)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what the block wrote is rolled back if it raises; the outer one goes on."""
+        pending = len(self._after_commit)
+        try:
+            with self._session.begin_nested():
+                yield
+        except BaseException:
+            del self._after_commit[pending:]  # what the block planned for after the commit is void too
+            raise
 
     def _one(self, model: type[Any], name: str) -> Any:
         return self._session.scalars(select(model).where(model.name == name)).one_or_none()
