@@ -258,3 +258,15 @@ def test_the_real_apis_need_google_auth_and_say_how_to_install_it(monkeypatch: p
 
     with pytest.raises(MissingGoogleAuthError, match=r"^the GCP leftover sweep needs google-auth: pip install 'provisioner\[gcp\]'$"):
         google_auth()
+
+
+def test_a_neighbour_stack_deployed_into_the_same_project_keeps_every_resource_when_ours_is_destroyed() -> None:
+    assert deploy_cli("gcp", "--env", "staging", "--simulate", "--name", "team-b").exit_code == 0
+    neighbour = _left(GcpFakeStore())
+    assert deploy_cli("gcp", "--env", "staging", "--simulate").exit_code == 0
+
+    result = destroy_cli("gcp", "--env", "staging", "--simulate", "--yes", "--output", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["report"]["swept"] == []
+    assert _left(GcpFakeStore()) == neighbour
