@@ -171,6 +171,7 @@ class GcpSweeper(RoundSweeper):
         self.region = region
         self.endpoints = endpoints or GcpEndpoints()
         self.calls = 0
+        self._missing_zones: list[str] = []
         self._retry_wait_s = retry_wait_s
         self._operation_timeout_s = operation_timeout_s
         self._http = httpx.Client(auth=auth, transport=transport, timeout=call_timeout_s, event_hooks={"request": [self._count]})
@@ -211,8 +212,7 @@ class GcpSweeper(RoundSweeper):
         while True:
             page = self._call("GET", kind.service, path, params=params)
             yield from page.get(kind.items, [])
-            for zone in page.get("missingZones", []):  # GKE could not answer for a zone: what is there is unknown
-                yield {"__missing_zone__": zone}
+            self._missing_zones.extend(page.get("missingZones", []))  # GKE could not answer for them: their clusters are unknown
             token = page.get("nextPageToken")
             if not token or kind.page_param is None:
                 return
@@ -229,11 +229,6 @@ class GcpSweeper(RoundSweeper):
 
     def _judged(self, kind: _Kind, item: dict[str, Any]) -> Iterator[Leftover]:
         """Read one listed resource's labels with a GET of its own: yield it if ours, as unreadable if it cannot be read."""
-        if "__missing_zone__" in item:
-            zone = item["__missing_zone__"]
-            yield Leftover(kind="unreadable", id=f"projects/{self.project}/locations/{zone}", region=zone,
-                           detail=f"{kind.kind}: GKE could not list the clusters of zone {zone}")
-            return
         resource_id = kind.leftover_id(self.project, item)
         location = kind.location(item, self.region)
         if kind.labels is None:
@@ -259,10 +254,15 @@ class GcpSweeper(RoundSweeper):
     def find(self) -> list[Leftover]:
         """Everything this sweeper may act on (or, surveying, everything labelled for the stack), in deletion order."""
         found: dict[tuple[str, str], Leftover] = {}
+        self._missing_zones = []
         for kind in KINDS:
             for item in self._pages(kind):
                 for leftover in self._judged(kind, item):
                     found[(leftover.kind, leftover.id)] = leftover
+        for zone in self._missing_zones:
+            unknown = Leftover(kind="unreadable", id=f"projects/{self.project}/locations/{zone}", region=zone,
+                               detail=f"gke-cluster: GKE could not list the clusters of zone {zone}")
+            found[(unknown.kind, unknown.id)] = unknown
         return sorted(found.values(), key=lambda item: (ORDER.get(item.kind, 50), item.id))
 
     # ----- deleting ----------------------------------------------------------------------------

@@ -270,3 +270,18 @@ def test_a_neighbour_stack_deployed_into_the_same_project_keeps_every_resource_w
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["report"]["swept"] == []
     assert _left(GcpFakeStore()) == neighbour
+
+
+def test_a_zone_gke_could_not_list_is_reported_unreadable() -> None:
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/locations/-/clusters"):
+            return httpx.Response(200, json={"missingZones": ["europe-west1-c"]})
+        return httpx.Response(200, json={})
+
+    sweeper = GcpSweeper(SweepScope("gcp-staging", OURS), PROJECT, REGION, transport=httpx.MockTransport(handler))
+
+    assert [(item.kind, item.id, item.detail) for item in sweeper.find()] == [
+        ("unreadable", f"projects/{PROJECT}/locations/europe-west1-c", "gke-cluster: GKE could not list the clusters of zone europe-west1-c")
+    ]
