@@ -109,6 +109,12 @@ def test_a_restricted_stack_refuses_other_members_but_not_the_granted_one(team: 
     _denied(("connector", "credentials", "aws-prod", "--resource-id", "prod", "--resource-type", "s3-bucket"), team, "restricted stack(s) prod")
     as_user(OTHER)
     _denied(("connector", "verify", "aws-prod"), team, "restricted stack(s) prod")
+    as_user(OTHER)
+    _denied(("component", "describe", "prod-bucket", "--show-secrets"), team, "showing secrets: stack 'prod' is restricted to bob")
+    as_user(OTHER)
+    _denied(("connector", "describe", "aws-prod", "--show-secrets"), team, "showing secrets: connector 'aws-prod' serves restricted stack(s) prod")
+    as_user(OTHER)
+    _denied(("component", "update", "prod-bucket", "-l", "team=x"), team, "updating component 'prod-bucket': stack 'prod' is restricted to bob")
     as_user(MEMBER)
     assert cli("stack", "set-active", "prod").exit_code == 0
     as_user(ADMIN)
