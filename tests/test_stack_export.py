@@ -354,7 +354,7 @@ def test_import_under_a_new_name(store_url: str, tmp_path: Path) -> None:
     assert cli_json("stack", "describe", "staging-copy")["labels"] == {"env": "staging", "team": "ml"}
 
 
-def test_import_undoes_what_it_did_when_a_later_step_fails(
+def test_import_refused_at_its_last_step_writes_nothing_and_keeps_the_secrets_as_they_were(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _register_example()

@@ -104,9 +104,9 @@ class _Import:
         catalog = self.registry.catalog
         secrets = {secret.name: secret for secret in self.registry.secrets.list_secrets(self.uow)}
         used = self._secrets_in_use()
-        may_import_connectors = self._step(
+        may_import_connectors = not self.document.connectors or self._step(
             "", lambda: self.uow.require(Need.ADMIN, self.stack_name, "importing connectors")
-        ) if self.document.connectors else True
+        )
         failed_connectors: set[str] = set()
         for connector in self.document.connectors:
             ok = may_import_connectors and self._step(
