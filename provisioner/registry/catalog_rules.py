@@ -10,11 +10,7 @@ from typing import Any
 
 from provisioner.errors import ConflictError, InputError, InUseError, NotFoundError
 from provisioner.recipe_api import LABEL_ENV
-from provisioner.registry import connector_schemas
-from provisioner.registry.connector_schemas import (
-    check_resource_types,
-    config_class_for,
-)
+from provisioner.registry.connector_schemas import check_resource_types, config_class_for, offered_resource_types
 from provisioner.registry.flavors import FlavorRegistry
 from provisioner.registry.models import (
     REQUIRED_STACK_TYPES,
@@ -24,26 +20,12 @@ from provisioner.registry.models import (
     ComponentType,
     Connector,
     ConnectorSpec,
-    ResourceType,
     Stack,
     StackSpec,
 )
 from provisioner.registry.store import Transaction
 from provisioner.registry.validation import validate_or_raise
 from provisioner.registry.vault import SecretVault
-
-
-def connector_type_name(connector_type: object) -> str:
-    """A connector type's name, whether the model holds it as an enum member or a plain string."""
-    return str(getattr(connector_type, "value", connector_type))
-
-
-def offered_resource_types(connector_type: Any) -> list[ResourceType]:
-    """Every resource type a connector of this type offers (the default when none are given)."""
-    offered = getattr(connector_schemas, "offered_resource_types", None)
-    if offered is None:  # the registry before connector types became classes kept a table
-        return list(connector_schemas.RESOURCE_TYPES[connector_type])  # type: ignore[attr-defined]
-    return list(offered(connector_type))
 
 
 def require(value: Any, kind: str, name: str) -> Any:
@@ -62,13 +44,12 @@ class CatalogRules:
 
     # connectors
     def write_connector(self, tx: Transaction, spec: ConnectorSpec, *, replace: bool) -> Connector:
-        type_name = connector_type_name(spec.type)
         schema = config_class_for(spec.type, spec.auth_method)
         resource_types = spec.resource_types or offered_resource_types(spec.type)
         check_resource_types(spec.type, resource_types)
         if not replace and tx.get_connector(spec.name) is not None:
             raise ConflictError(f"connector {spec.name!r} already exists")
-        context = f"invalid configuration for {type_name} connector ({spec.auth_method})"
+        context = f"invalid configuration for {spec.type} connector ({spec.auth_method})"
         validated = validate_or_raise(schema, spec.configuration, context).model_dump(mode="json")
         stored = self.vault.externalize(tx, "connector", spec.name, schema, validated, spec.labels)
         return tx.save_connector(spec.model_copy(update={"configuration": stored, "resource_types": resource_types}))
