@@ -133,6 +133,8 @@ class RecipeContext:
     simulated: bool = False
     # The deployment's unique id (26 lowercase letters and digits), set by the engine on first deploy.
     deployment_id: str | None = None
+    # The recipe's ``pinned_outputs`` from the stack's last deploy (e.g. a version resolved then).
+    previous_outputs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -240,6 +242,9 @@ class Recipe:
     args_model: ClassVar[type[RecipeArgs]]
     # The stack outputs the program exports; `register --from-stack` recognises a recipe by it.
     outputs_model: ClassVar[type[RecipeOutputs] | None] = None
+    # Outputs a redeploy hands back to the program (``RecipeContext.previous_outputs``): a version
+    # resolved on the first deploy is reused, so a redeploy never upgrades anything silently.
+    pinned_outputs: ClassVar[tuple[str, ...]] = ()
     presets: ClassVar[Mapping[str, Mapping[str, Any]]]
     default_region: ClassVar[str | None] = None
     plugins: ClassVar[Sequence[ProviderPlugin]] = ()

@@ -15,12 +15,19 @@ POSTGRES_URL_ENV = "PROVISIONER_TEST_POSTGRES_URL"
 TEST_PLUGIN = Path(__file__).parent / "plugins" / "provisioner_test_plugin"
 
 
+FACTS_AS_OF = "2026-12-02"
+
+
 @pytest.fixture(autouse=True)
 def isolated_environ(tmp_path: Path) -> Iterator[Path]:
-    """Every test gets its own PROVISIONER_HOME and no store URL; os.environ is restored after."""
+    """Every test gets its own PROVISIONER_HOME and no store URL; os.environ is restored after.
+
+    Dated facts are judged on a fixed day, so no test changes its verdict as the calendar moves on.
+    """
     saved = dict(os.environ)
     home = tmp_path / "home"
     os.environ["PROVISIONER_HOME"] = str(home)
+    os.environ["PROVISIONER_FACTS_AS_OF"] = FACTS_AS_OF
     os.environ.pop("PROVISIONER_STORE_URL", None)
     os.environ.pop("PROVISIONER_DEBUG", None)
     try:

@@ -255,14 +255,20 @@ class PulumiEngine:
         from provisioner.recipe_api import run_program
 
         project = project_name(request.recipe)
-        holder: dict[str, str] = {}
+        holder: dict[str, Any] = {"pinned": {}}
         stack = self._stack(
             request,
-            lambda: run_program(recipe, args, request.context(deployment_id=holder["id"]), project, request.pulumi_stack),
+            lambda: run_program(
+                recipe, args, request.context(deployment_id=holder["id"], previous_outputs=holder["pinned"]), project,
+                request.pulumi_stack,
+            ),
             create=True,
         )
         with self._translated(request):
-            holder["id"] = self._deployment_id(stack) or new_deployment_id()
+            existing = self._deployment_id(stack)
+            holder["id"] = existing or new_deployment_id()
+            if existing and recipe.pinned_outputs:  # only a deployed stack has outputs to reuse
+                holder["pinned"] = {k: v.value for k, v in stack.outputs().items() if k in recipe.pinned_outputs}
         self._configure(stack, request, recipe, args, holder["id"])
         collector = _EventCollector(sink, preview)
         with self._translated(request, collector):

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from recipes.aws import defaults
-from recipes.aws.policies import service_trust
+from recipes.aws.policies import irsa_trust, service_trust
 from recipes.aws.settings import EksClusterSettings, NodePoolSettings
 from recipes.aws.tags import tagged
 
@@ -55,6 +55,7 @@ class EksCluster(pulumi.ComponentResource):
     """An EKS cluster on a pinned version with an OIDC provider and managed node groups."""
 
     cluster_name: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
@@ -62,6 +63,7 @@ class EksCluster(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
+    storage_driver: aws.eks.Addon
 
     def __init__(
         self,
@@ -79,7 +81,11 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-eks",
             name=wiring.cluster_name,
             role_arn=cluster_role.arn,
-            version=settings.kubernetes_version,
+            version=settings.kubernetes_version or newest_standard_version(),
+            # STANDARD: EKS upgrades the cluster when standard support ends instead of billing extended support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
+                support_type="EXTENDED" if settings.allow_extended_support else "STANDARD"
+            ),
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=wiring.subnet_ids, endpoint_private_access=True, endpoint_public_access=True
             ),
@@ -100,11 +106,13 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         node_role = self._create_role("nodes", "ec2.amazonaws.com", defaults.EKS_NODE_POLICIES)
-        self._create_node_group("general", cluster, node_role, settings.nodes, defaults.NODE_AMI_TYPE)
+        groups = [self._create_node_group("general", cluster, node_role, settings.nodes, defaults.NODE_AMI_TYPE)]
         if settings.gpu_nodes.enabled:
-            self._create_node_group("gpu", cluster, node_role, settings.gpu_nodes, defaults.GPU_AMI_TYPE, gpu=True)
+            groups.append(self._create_node_group("gpu", cluster, node_role, settings.gpu_nodes, defaults.GPU_AMI_TYPE, gpu=True))
+        self.storage_driver = self._create_ebs_csi_driver(cluster, provider, issuer, groups)
 
         self.cluster_name = cluster.name
+        self.kubernetes_version = cluster.version
         self.cluster_arn = cluster.arn
         self.endpoint = cluster.endpoint
         self.oidc_provider_arn = provider.arn
@@ -123,6 +131,41 @@ class EksCluster(pulumi.ComponentResource):
                 "oidc_issuer": self.oidc_issuer,
                 "kubeconfig": self.kubeconfig,
             }
+        )
+
+    def _create_ebs_csi_driver(
+        self,
+        cluster: aws.eks.Cluster,
+        provider: aws.iam.OpenIdConnectProvider,
+        issuer: pulumi.Output[str],
+        node_groups: Sequence[aws.eks.NodeGroup],
+    ) -> aws.eks.Addon:
+        """The EBS CSI driver add-on with its own IRSA role: EKS 1.30+ has no default StorageClass without it."""
+        namespace, account = defaults.EBS_CSI_SERVICE_ACCOUNT
+        role = aws.iam.Role(
+            f"{self._name}-ebs-csi-role",
+            assume_role_policy=pulumi.Output.all(provider.arn, issuer).apply(
+                lambda parts: json.dumps(irsa_trust(parts[0], parts[1], namespace, account))
+            ),
+            tags=tagged(self._args.tags, f"{self._name}-ebs-csi-role"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{self._name}-ebs-csi-policy", role=role.name, policy_arn=defaults.EBS_CSI_POLICY, opts=pulumi.ResourceOptions(parent=self)
+        )
+        version = aws.eks.get_addon_version_output(
+            addon_name=defaults.EBS_CSI_ADDON, kubernetes_version=cluster.version, most_recent=True
+        )
+        return aws.eks.Addon(
+            f"{self._name}-ebs-csi",
+            cluster_name=cluster.name,
+            addon_name=defaults.EBS_CSI_ADDON,
+            addon_version=version.version,
+            service_account_role_arn=role.arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            tags=tagged(self._args.tags, f"{self._name}-ebs-csi"),
+            # The driver's controller runs on the nodes.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(node_groups)),
         )
 
     def _create_role(self, kind: str, service: str, managed_policies: Sequence[str]) -> aws.iam.Role:
@@ -163,6 +206,19 @@ class EksCluster(pulumi.ComponentResource):
             tags=tagged(self._args.tags, f"{self._name}-{pool_name}-nodes"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _newest(versions: Sequence[Any]) -> str:
+    numbers = [str(getattr(v, "cluster_version", None) or v["cluster_version"]) for v in versions]
+    if not numbers:
+        raise ValueError("EKS lists no Kubernetes version in standard support in this region")
+    return max(numbers, key=lambda version: tuple(int(part) for part in version.split(".")))
+
+
+def newest_standard_version() -> pulumi.Output[str]:
+    """The newest Kubernetes version in EKS standard support, asked of EKS at deploy time."""
+    listed = aws.eks.get_cluster_versions_output(version_status="STANDARD_SUPPORT")
+    return listed.cluster_versions.apply(_newest)
 
 
 def _ca_data(certificate_authority: Any) -> str:

@@ -61,6 +61,7 @@ class MlflowDatabase(pulumi.ComponentResource):
             instance_class=settings.instance_class,
             allocated_storage=settings.storage_gb,
             max_allocated_storage=settings.max_storage_gb,
+            storage_type="gp3",
             db_name=defaults.DB_NAME,
             username=defaults.DB_USER,
             password=password.result,

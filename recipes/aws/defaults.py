@@ -6,8 +6,13 @@ from typing import Any
 
 from provisioner.recipe_api import RetentionPolicy
 
-KUBERNETES_VERSION = "1.31"
-POSTGRES_VERSION = "16.4"
+# Versions are not pinned here: EKS's newest in standard support is resolved on the first deploy
+# (recipes/aws/cluster.py), RDS takes the major and picks its current minor. See provisioner/facts.
+POSTGRES_VERSION = "16"
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+STORAGE_CLASS = "gp3"
 DEFAULT_REGION = "eu-west-1"
 # Commercial regions with EKS, RDS PostgreSQL and SageMaker.
 REGIONS = (

@@ -41,6 +41,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             database_version=defaults.POSTGRES_VERSION,
             deletion_protection=settings.deletion_protection,
             settings=gcp.sql.DatabaseInstanceSettingsArgs(
+                # Custom tiers exist only on ENTERPRISE; from PostgreSQL 16 the default edition is ENTERPRISE_PLUS.
+                edition="ENTERPRISE",
                 tier=settings.tier,
                 availability_type="REGIONAL" if settings.high_availability else "ZONAL",
                 disk_size=settings.storage_gb,

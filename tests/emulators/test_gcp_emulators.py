@@ -98,7 +98,7 @@ CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "database_instance": ("gcp:sql/databaseInstance:DatabaseInstance", "db", {
         "name": "mlops-db", "region": REGION, "databaseVersion": "POSTGRES_16", "deletionProtection": False,
         "rootPassword": ROOT_PASSWORD,
-        "settings": {"tier": "db-custom-1-3840", "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": NETWORK_ID},
+        "settings": {"edition": "ENTERPRISE", "tier": "db-custom-1-3840", "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": NETWORK_ID},
                      "backupConfiguration": {"enabled": True}, "userLabels": {"env": "dev"}},
     }),
     "database": ("gcp:sql/database:Database", "mlflow-db", {"name": "mlflow", "instance": "mlops-db"}),
@@ -331,7 +331,7 @@ def test_defaults_come_from_the_context_and_names_are_pulumi_auto_names() -> Non
     _, explicit = _create("gcp:compute/network:Network", "vpc", {"name": "given", "project": "pinned"}, ctx)
     _, default_project = _create("gcp:compute/network:Network", "vpc", {"name": "given"}, EmulationContext(stack="dev", project="p", region=REGION))
     bucket_id, bucket = _create("gcp:storage/bucket:Bucket", "artifacts", {"location": "US"}, ctx)
-    _, public_db = _create("gcp:sql/databaseInstance:DatabaseInstance", "db", {"databaseVersion": "POSTGRES_16", "settings": {"tier": "db-f1-micro"}}, ctx)
+    _, public_db = _create("gcp:sql/databaseInstance:DatabaseInstance", "db", {"databaseVersion": "POSTGRES_16", "settings": {"edition": "ENTERPRISE", "tier": "db-f1-micro"}}, ctx)
 
     assert network["name"] == f"vpc-{ctx.suffix('vpc')}" and network_id == f"projects/other-project/global/networks/{network['name']}"
     assert subnet["region"] == "us-central1" and subnet["gatewayAddress"] == "10.0.16.1"

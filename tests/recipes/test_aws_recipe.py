@@ -11,6 +11,7 @@ import pytest
 from provisioner.config import resolve_request
 from provisioner.engine.simulated import aws_emulation
 from provisioner.errors import InputError
+from provisioner.facts import eks, today
 from provisioner.guardrails import StackResource as Resource
 from provisioner.guardrails import stack_violations as run_guardrails
 from recipes.aws import AwsRecipe, defaults
@@ -85,7 +86,7 @@ def test_bucket_logging_and_registry_settings_follow_the_preset_table(runs: dict
         assert bool(mocks.of_type("aws:s3/bucketVersioning:BucketVersioning")) == preset["bucket"]["versioning"]
         (cluster,) = mocks.of_type("aws:eks/cluster:Cluster")
         assert bool(cluster.inputs.get("enabledClusterLogTypes")) == preset["cluster"]["control_plane_logging"]
-        assert cluster.inputs["version"] == defaults.KUBERNETES_VERSION
+        assert cluster.inputs["version"] == eks.default_version(today())  # resolved at deploy time, here from the facts
         (repository,) = mocks.of_type("aws:ecr/repository:Repository")
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
         assert repository.inputs["imageTagMutability"] == ("IMMUTABLE" if preset["registry"]["immutable_tags"] else "MUTABLE")

@@ -56,6 +56,19 @@ def _give_unique_issuer(cluster_name: str, issuer: str, ctx: EmulationContext) -
             cluster.identity = {"oidc": {"issuer": issuer}}
 
 
+def _refuse_unsupported_version(version: Any) -> None:
+    """Refuse a version EKS creates no cluster on, by the dated calendar (moto takes any string)."""
+    if not version:
+        return
+    from provisioner.facts import eks, today
+
+    known = eks.find(str(version))
+    support = known.support(today()) if known else "unsupported"
+    if support in ("unsupported", "unreleased"):
+        offered = ", ".join(v.version for v in eks.in_support(today(), extended=True))
+        raise RuntimeError(f"InvalidParameterException: unsupported Kubernetes version {version} (EKS offers {offered})")
+
+
 class ClusterEmulator(Emulator):
     """aws:eks/cluster:Cluster. Outputs are moto's describe_cluster answer (endpoint, CA data, OIDC issuer).
 
@@ -71,6 +84,7 @@ class ClusterEmulator(Emulator):
         )
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
+        _refuse_unsupported_version(inputs.get("version"))
         cluster_name = ctx.physical_name(name, inputs, limit=100)
         vpc_config = inputs.get("vpcConfig") or {}
         params: dict[str, Any] = {
@@ -386,7 +400,28 @@ class NodeGroupEmulator(Emulator):
         }
 
 
+class AddonEmulator(Emulator):
+    """aws:eks/addon:Addon. moto 5.2 has no EKS add-ons: the cluster must exist in moto, and the add-on is
+    recorded with synthesized outputs (its id is ``cluster:addon``, as the provider's)."""
+
+    def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
+        cluster_name, addon = str(inputs["clusterName"]), str(inputs["addonName"])
+        cluster = ctx.aws("eks").describe_cluster(name=cluster_name)["cluster"]  # ResourceNotFoundException if not there
+        arn = cluster["arn"].replace(":cluster/", ":addon/") + f"/{addon}"
+        return f"{cluster_name}:{addon}", {**inputs, "arn": arn, "createdAt": iso(cluster.get("createdAt"))}
+
+    def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
+        return {**old, **inputs}
+
+    def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
+        return bool(ClusterEmulator._describe(resource_id.partition(":")[0], ctx))
+
+    def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
+        return None  # nothing in moto to remove; EKS removes an add-on with its cluster
+
+
 HANDLERS: dict[str, Emulator] = {
     "aws:eks/cluster:Cluster": ClusterEmulator(),
     "aws:eks/nodeGroup:NodeGroup": NodeGroupEmulator(),
+    "aws:eks/addon:Addon": AddonEmulator(),
 }

@@ -86,7 +86,44 @@ def get_region(args: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
     }
 
 
+_STATUS = {"standard": "STANDARD_SUPPORT", "extended": "EXTENDED_SUPPORT", "unsupported": "UNSUPPORTED"}
+# moto has no EKS add-on catalog: the simulated deploy reports this instead of inventing a version.
+SIMULATED_ADDON_VERSION = "simulated-most-recent"
+
+
+def get_cluster_versions(args: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
+    """aws.eks.get_cluster_versions, from the dated EKS calendar (moto 5.2 has no DescribeClusterVersions)."""
+    from provisioner.facts import eks, today
+
+    on = today()
+    wanted = args.get("versionStatus")
+    only = set(args.get("clusterVersionsOnlies") or [])
+    versions = []
+    for known in eks.VERSIONS:
+        status = known.support(on)
+        if status == "unreleased" or (status == "unsupported" and not args.get("includeAll")):
+            continue
+        if (wanted and _STATUS[status] != wanted) or (only and known.version not in only):
+            continue
+        versions.append({
+            "clusterType": "eks", "clusterVersion": known.version, "controlPlaneComponentConfigs": [],
+            "controlPlaneScalingTiers": [], "defaultPlatformVersion": "", "defaultVersion": known.version == eks.default_version(on),
+            "endOfExtendedSupportDate": known.end_of_extended.isoformat(), "endOfStandardSupportDate": known.end_of_standard.isoformat(),
+            "kubernetesPatchVersion": "", "releaseDate": known.released.isoformat(), "versionStatus": _STATUS[status],
+        })
+    return {"id": ctx.region, "clusterType": "eks", "clusterVersions": versions, "region": ctx.region}
+
+
+def get_addon_version(args: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
+    """aws.eks.get_addon_version: a marked simulated version (moto 5.2 has no EKS add-ons)."""
+    name = str(args.get("addonName") or "")
+    return {"id": name, "addonName": name, "kubernetesVersion": str(args.get("kubernetesVersion") or ""),
+            "mostRecent": bool(args.get("mostRecent")), "version": SIMULATED_ADDON_VERSION, "region": ctx.region}
+
+
 INVOKES: dict[str, Callable[[dict[str, Any], EmulationContext], dict[str, Any]]] = {
+    "aws:eks/getClusterVersions:getClusterVersions": get_cluster_versions,
+    "aws:eks/getAddonVersion:getAddonVersion": get_addon_version,
     "aws:index/getAvailabilityZones:getAvailabilityZones": get_availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": get_caller_identity,
     "aws:index/getPartition:getPartition": get_partition,

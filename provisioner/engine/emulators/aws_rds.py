@@ -70,6 +70,17 @@ def _sync_rds_tags(ctx: EmulationContext, arn: str, old: dict[str, str], new: di
         rds.add_tags_to_resource(ResourceName=arn, Tags=tag_list(new))
 
 
+def _refuse_unoffered_version(inputs: dict[str, Any]) -> None:
+    """Refuse a PostgreSQL version RDS does not offer, by the dated facts (moto takes any version)."""
+    if str(inputs.get("engine") or "") != "postgres" or not inputs.get("engineVersion"):
+        return
+    from provisioner.facts import rds
+
+    problem = rds.version_problem(str(inputs["engineVersion"]))
+    if problem:
+        raise RuntimeError(f"InvalidParameterCombination: {problem}")
+
+
 class SubnetGroupEmulator(Emulator):
     """aws:rds/subnetGroup:SubnetGroup; its id is the group name."""
 
@@ -160,6 +171,7 @@ class InstanceEmulator(Emulator):
         return find_named_orphan(_rds_name(name, inputs, "identifier", ctx, 63), read_tags, inputs)
 
     def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
+        _refuse_unoffered_version(inputs)
         identifier = _rds_name(name, inputs, "identifier", ctx, 63)
         params: dict[str, Any] = {"DBInstanceIdentifier": identifier}
         params.update({api: _param(key, inputs[key]) for key, api in _INSTANCE_PARAMS.items() if inputs.get(key) is not None})

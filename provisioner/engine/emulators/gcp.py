@@ -582,11 +582,17 @@ class DatabaseInstanceEmulator(GcpEmulator):
     secret_inputs = ("rootPassword", "rootPasswordWo")
 
     def build(self, name, inputs, ctx, old):
+        from provisioner.facts import cloudsql
+
+        settings = inputs.get("settings") or {}
+        # Cloud SQL refuses a tier its edition does not offer (custom tiers on ENTERPRISE_PLUS, the default from PG 16).
+        problem = cloudsql.tier_problem(str(inputs.get("databaseVersion") or ""), settings.get("edition"), str(settings.get("tier") or ""))
+        if problem:
+            raise RuntimeError(f"googleapi: Error 400: {problem}, invalid")
         project = _project(inputs, ctx)
         region = _where(inputs, ctx, "region")
         instance = _name(name, inputs, ctx, old, limit=98)
         path = f"projects/{project}/instances/{instance}"
-        settings = inputs.get("settings") or {}
         ip_configuration = settings.get("ipConfiguration") or {}
         private_ip = public_ip = ""
         if ip_configuration.get("privateNetwork"):
