@@ -22,7 +22,7 @@ from provisioner.errors import (
     OperationFailedError,
     ProvisionerError,
 )
-from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs
+from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs, cloud_of
 from provisioner.registry.service import DeploymentRecord, Registry
 from provisioner.secrets import MASK
 from provisioner.teardown.flow import TeardownLimits, TeardownReport, teardown
@@ -118,7 +118,7 @@ def _deploy(
         outputs=masked_outputs(result.outputs, show_secrets),
     )
     if preview:
-        outcome.cost_estimate = estimate(result.resources)
+        outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
         return outcome
     context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)
     try:

@@ -122,9 +122,10 @@ def print_cost(console: Console, cost: "CostEstimate") -> None:
         table.add_row(item.name, item.description, f"{item.monthly_usd:,.2f}")
     table.add_row("total", "", f"{cost.total_monthly_usd:,.2f}")
     console.print(table)
-    console.print(f"Prices: {cost.source}, recorded {cost.recorded}; {cost.note}.", markup=False)
+    where = " ".join(part for part in (cost.cloud, cost.region) if part) or "no cloud"
+    console.print(f"Prices for {where}: {cost.source}, recorded {cost.recorded}; {cost.note}.", markup=False)
     if cost.not_priced:
-        console.print(f"Not priced: {', '.join(cost.not_priced)}", markup=False)
+        console.print(f"Not priced here ({where}): {', '.join(cost.not_priced)}", markup=False)
 
 
 def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:

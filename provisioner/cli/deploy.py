@@ -77,6 +77,10 @@ def deploy_stack(
         _confirm_prod(request.stack_name, "deploys to PRODUCTION")
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
+    if simulate or plan:
+        from provisioner.cli.facts import warn_if_stale
+
+        warn_if_stale()
     verb = "Previewing" if plan else "Deploying"
     from provisioner.interrupt import OperationInterrupted, graceful_sigint
 

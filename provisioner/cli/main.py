@@ -2,7 +2,7 @@
 
 import typer
 
-from provisioner.cli import access, component, connector, flavor, recipe, register, secret, stack
+from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, stack
 
 app = typer.Typer(
     name="provisioner",
@@ -20,6 +20,7 @@ app.command("unlock")(recipe.unlock)
 app.add_typer(access.users_app, name="user")
 app.command("audit")(access.audit)
 app.command("register")(register.register)
+app.add_typer(facts.app, name="facts")
 
 
 def run() -> None:

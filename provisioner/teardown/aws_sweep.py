@@ -129,7 +129,7 @@ class AwsSweeper(RoundSweeper):
 
     def _leftover(self, kind: str, resource_id: str, found: _Tags, detail: str = "", **price: Any) -> Leftover:
         return Leftover(
-            kind=kind, id=resource_id, region=self.region, monthly_cost=aws_monthly_cost(kind, **price), detail=detail,
+            kind=kind, id=resource_id, region=self.region, monthly_cost=aws_monthly_cost(kind, region=self.region, **price), detail=detail,
             deployment=found.tags.get(TAG_DEPLOYMENT), env=found.tags.get(TAG_ENV), stack=found.tags.get(TAG_STACK),
         )
 

@@ -18,7 +18,7 @@ IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
 def _role_arn(value: str) -> str:
-    if not IAM_ROLE_ARN.match(value):
+    if not IAM_ROLE_ARN.fullmatch(value):
         raise ValueError(f"must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got {value!r})")
     return value
 
@@ -41,7 +41,7 @@ class AwsContainerRegistryConfig(FlavorConfig):
     @field_validator("uri")
     @classmethod
     def _ecr_uri(cls, value: str) -> str:
-        if not ECR_URI.match(value):
+        if not ECR_URI.fullmatch(value):
             raise ValueError(f"must be an ECR URI like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (got {value!r})")
         return value
 

@@ -31,7 +31,7 @@ class GcpContainerRegistryConfig(FlavorConfig):
     @field_validator("uri")
     @classmethod
     def _registry_uri(cls, value: str) -> str:
-        if not ARTIFACT_REGISTRY_URI.match(value):
+        if not ARTIFACT_REGISTRY_URI.fullmatch(value):
             raise ValueError(
                 f"must be an Artifact Registry URI like europe-west1-docker.pkg.dev/my-project/images (got {value!r})"
             )
@@ -47,7 +47,7 @@ class VertexStepOperatorConfig(FlavorConfig):
     @field_validator("service_account")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not SERVICE_ACCOUNT_EMAIL.match(value):
+        if not SERVICE_ACCOUNT_EMAIL.fullmatch(value):
             raise ValueError(f"must be a service account email (got {value!r})")
         return value
 
