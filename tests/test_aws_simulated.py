@@ -34,7 +34,7 @@ def test_staging_registers_the_mapped_components_and_connector(staging: dict[str
         "experiment_tracker": "mlflow",
         "model_registry": "mlflow",
         "step_operator": "sagemaker",
-        "image_builder": "kaniko",
+        "image_builder": "aws",
     }
     connector = stack["components"]["artifact_store"]["connector"]
     assert connector["name"] == "aws-staging-aws" and connector["auth_method"] == "iam-role"

@@ -26,7 +26,51 @@ MAPPED_FLAVORS = {
     ("step_operator", "vertex"),
     ("image_builder", "kaniko"),
     ("image_builder", "gcp"),
+    ("image_builder", "aws"),
 }
+
+
+def test_the_cloud_image_builders_take_the_fields_of_zenmls_own_flavors() -> None:
+    registry = FlavorRegistry.load()
+    aws = registry.get(ComponentType.IMAGE_BUILDER, "aws").config_class
+    gcp = registry.get(ComponentType.IMAGE_BUILDER, "gcp").config_class
+
+    assert aws(code_build_project="aws-staging-builder-project").model_dump() == {
+        "code_build_project": "aws-staging-builder-project",
+        "build_image": "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        "custom_env_vars": None,
+        "compute_type": "BUILD_GENERAL1_SMALL",
+        "implicit_container_registry_auth": True,
+    }
+    assert gcp(project="my-project").model_dump() == {
+        "project": "my-project",
+        "cloud_builder_image": "gcr.io/cloud-builders/docker",
+        "network": "cloudbuild",
+        "build_timeout": 3600,
+        "location": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("flavor", "config", "message"),
+    [
+        pytest.param("aws", {"code_build_project": "a b"}, "must be a CodeBuild project name", id="aws-project-with-a-space"),
+        pytest.param("aws", {"code_build_project": "p\n"}, "must be a CodeBuild project name", id="aws-project-with-a-newline"),
+        pytest.param("gcp", {"project": "p", "build_timeout": 0}, "greater than 0", id="gcp-zero-timeout"),
+    ],
+)
+def test_cloud_image_builder_configs_refuse_bad_values(flavor: str, config: dict[str, object], message: str) -> None:
+    from pydantic import ValidationError
+
+    config_class = FlavorRegistry.load().get(ComponentType.IMAGE_BUILDER, flavor).config_class
+    with pytest.raises(ValidationError, match=message):
+        config_class(**config)
+
+
+def test_kaniko_runs_the_maintained_fork_by_default() -> None:
+    kaniko = FlavorRegistry.load().get(ComponentType.IMAGE_BUILDER, "kaniko").config_class
+
+    assert kaniko(kubernetes_context="kind-dev").executor_image == "ghcr.io/osscontainertools/kaniko:v1.28.3"
 
 
 def test_flavor_list_covers_all_thirteen_types_and_the_mapped_flavors() -> None:

@@ -35,6 +35,7 @@ AWS_OUTPUTS: dict[str, Any] = {
     "mlflow_role_arn": "arn:aws:iam::123456789012:role/embed-aws-dev-mlflow",
     "sagemaker_role_arn": "arn:aws:iam::123456789012:role/embed-aws-dev-sagemaker",
     "connector_role_arn": "arn:aws:iam::123456789012:role/embed-aws-dev-connector",
+    "image_builder_project": "embed-aws-dev-builder-project-1a2b3c",
     "database_address": "",
     "mlflow_service_type": "ClusterIP",
     "mlflow_open_to_all": False,
@@ -44,15 +45,15 @@ AWS_OUTPUTS: dict[str, Any] = {
     "mlflow_username": "admin",
     "mlflow_password": PASSWORD,
 }
-MINIO_SECRET = "minio-secret-from-the-embedding-stack"
+S3_SECRET = "s3-secret-from-the-embedding-stack"
 KUBERNETES_OUTPUTS: dict[str, Any] = {
     "kube_context": "kind-team",
     "pipelines_namespace": "ml-pipelines",
     "pipelines_service_account": "pipeline-runner",
     "artifact_path": "s3://pipeline-artifacts",
-    "minio_endpoint": "http://minio.mlflow.svc.cluster.local:9000",
-    "minio_access_key": "minio-admin",
-    "minio_secret_key": MINIO_SECRET,
+    "s3_endpoint": "http://s3store.mlflow.svc.cluster.local:8333",
+    "s3_access_key": "S3ACCESSKEYEXAMPLE",
+    "s3_secret_key": S3_SECRET,
     "mlflow_service_type": "ClusterIP",
     "mlflow_tracking_uri": "http://mlflow.mlflow.svc.cluster.local:5000",
     "mlflow_internal_uri": "http://mlflow.mlflow.svc.cluster.local:5000",
@@ -64,7 +65,7 @@ KUBERNETES_OUTPUTS: dict[str, Any] = {
 
 
 def _fake(outputs: dict[str, Any], stack: str = "dev", secrets: set[str] | None = None) -> FakePulumiCommand:
-    fake = FakePulumiCommand(existing_stacks={stack}, secret_outputs=secrets or {"mlflow_password", "minio_secret_key"})
+    fake = FakePulumiCommand(existing_stacks={stack}, secret_outputs=secrets or {"mlflow_password", "s3_secret_key"})
     fake.stack_outputs[stack] = dict(outputs)
     return fake
 
@@ -191,8 +192,8 @@ def test_the_cli_registers_a_kubernetes_project_guessed_from_its_outputs(tmp_pat
     artifacts = _describe("team-ml")["components"]["artifact_store"]["config"]
     assert artifacts["aws_secret_access_key"].startswith("{{secret:")
     rows = json.dumps(registry_rows(include_audit=True), default=str)
-    assert MINIO_SECRET not in rows and PASSWORD not in rows
-    assert MINIO_SECRET not in result.stdout and PASSWORD not in result.stdout
+    assert S3_SECRET not in rows and PASSWORD not in rows
+    assert S3_SECRET not in result.stdout and PASSWORD not in result.stdout
 
     again = cli("register", "--from-stack", str(folder), "--stack", "dev", "--name", "team-ml")
     assert again.exit_code == 0, again.stderr
@@ -211,7 +212,7 @@ def test_the_cli_registers_a_kubernetes_project_guessed_from_its_outputs(tmp_pat
         ),
         pytest.param(
                 KUBERNETES_OUTPUTS, ["--recipe", "aws"],
-                "lack bucket_name, cluster_arn, cluster_name, connector_role_arn, database_address, kubeconfig, "
+                "lack bucket_name, cluster_arn, cluster_name, connector_role_arn, database_address, image_builder_project, kubeconfig, "
                 "mlflow_role_arn, oidc_issuer, pipelines_role_arn, region, repository_url, sagemaker_role_arn, vpc_id, "
                 "which the aws recipe's Outputs model requires",
                 id="wrong-recipe",

@@ -28,6 +28,8 @@ class StackRolesArgs:
     connector_principal_arn: pulumi.Input[str]
     region: str
     account_id: pulumi.Input[str]
+    # The image builder's CodeBuild project: the connector may start and read its builds.
+    codebuild_project_arn: pulumi.Input[str] = ""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -71,9 +73,9 @@ class StackRoles(pulumi.ComponentResource):
         connector = self._role(
             "connector",
             pulumi.Output.from_input(args.connector_principal_arn).apply(lambda arn: json.dumps(policies.principal_trust(arn))),
-            [args.bucket_arn, args.repository_arn, args.cluster_arn, sagemaker.arn, args.account_id],
-            lambda bucket, repo, cluster, role, account: policies.connector_permissions(
-                bucket, repo, cluster, role, args.region, account
+            [args.bucket_arn, args.repository_arn, args.cluster_arn, sagemaker.arn, args.account_id, args.codebuild_project_arn],
+            lambda bucket, repo, cluster, role, account, project: policies.connector_permissions(
+                bucket, repo, cluster, role, args.region, account, codebuild_project_arn=project or None
             ),
         )
         self.pipelines_role_arn = pipelines.arn

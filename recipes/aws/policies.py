@@ -116,14 +116,54 @@ def sagemaker_execution(bucket_arn: str, repository_arn: str, region: str, accou
     )
 
 
+CODEBUILD_RUN_ACTIONS = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+# Where ZenML's AWS image builder uploads build contexts, under the artifact store's root.
+BUILD_CONTEXT_PREFIX = "code-build-contexts/"
+
+
+def codebuild_service(bucket_arn: str, repository_arn: str, log_group_arn: str) -> dict[str, Any]:
+    """The CodeBuild project's role: read build contexts, push to the stack's repository, write its own logs."""
+    return document(
+        {
+            "Sid": "BuildContextBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "BuildContexts",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": f"{bucket_arn}/{BUILD_CONTEXT_PREFIX}*",
+        },
+        *ecr_access(repository_arn, push=True),
+        {
+            "Sid": "BuildLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn.removesuffix(':*')}:*",
+        },
+    )
+
+
 def connector_permissions(
-    bucket_arn: str, repository_arn: str, cluster_arn: str, sagemaker_role_arn: str, region: str, account_id: str
+    bucket_arn: str,
+    repository_arn: str,
+    cluster_arn: str,
+    sagemaker_role_arn: str,
+    region: str,
+    account_id: str,
+    codebuild_project_arn: str | None = None,
 ) -> dict[str, Any]:
     """What the registered components need through the connector, scoped to this stack's resources."""
+    builds: list[Statement] = []
+    if codebuild_project_arn:
+        builds.append({"Sid": "ImageBuilds", "Effect": "Allow", "Action": CODEBUILD_RUN_ACTIONS, "Resource": codebuild_project_arn})
     return document(
         *bucket_read_write(bucket_arn),
         *ecr_access(repository_arn, push=True),
         {"Sid": "Cluster", "Effect": "Allow", "Action": ["eks:DescribeCluster"], "Resource": cluster_arn},
+        *builds,
         {
             "Sid": "TrainingJobs",
             "Effect": "Allow",

@@ -37,6 +37,7 @@ class AwsOutputs(MlflowOutputs):
     mlflow_role_arn: str
     sagemaker_role_arn: str
     connector_role_arn: str
+    image_builder_project: str
     database_address: str
 
 
@@ -99,6 +100,7 @@ def export_stack_outputs(stack: Any, region: str, mlflow: MlflowSettings) -> Non
     pulumi.export("mlflow_role_arn", stack.mlflow_role_arn)
     pulumi.export("sagemaker_role_arn", stack.sagemaker_role_arn)
     pulumi.export("connector_role_arn", stack.connector_role_arn)
+    pulumi.export("image_builder_project", stack.image_builder.project_name)
     pulumi.export("database_address", stack.database_address or "")
     export_mlflow_outputs(stack.mlflow, mlflow)
 
@@ -141,7 +143,9 @@ def aws_registration(outputs: AwsOutputs, context: RecipeContext) -> Registratio
                 {"role": outputs.sagemaker_role_arn, "bucket": f"s3://{outputs.bucket_name}"},
                 connector,
             ),
-            ComponentEntry(f"{prefix}-builder", "image_builder", "kaniko", kube, connector),
+            ComponentEntry(
+                f"{prefix}-builder", "image_builder", "aws", {"code_build_project": outputs.image_builder_project}, connector
+            ),
         ],
         notes=[],
     )

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from recipes.aws import defaults
 from recipes.aws.bucket import ArtifactBucket, ArtifactBucketWiring
+from recipes.aws.codebuild import ImageBuilderProject, ImageBuilderWiring
 from recipes.aws.cluster import EksCluster, EksClusterWiring
 from recipes.aws.database import MlflowDatabase, MlflowDatabaseWiring
 from recipes.aws.iam import StackRoles, StackRolesArgs
@@ -38,6 +39,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
     mlflow_role_arn: pulumi.Output[str]
     sagemaker_role_arn: pulumi.Output[str]
     connector_role_arn: pulumi.Output[str]
+    image_builder: ImageBuilderProject
     pipelines_namespace: pulumi.Output[str]
     database_address: pulumi.Output[str] | None
     mlflow: MlflowServer
@@ -76,6 +78,13 @@ class AwsMlopsStack(pulumi.ComponentResource):
         registry = ContainerRegistry(
             name, args.registry, ContainerRegistryWiring(force_delete=args.bucket.force_destroy, tags=tags), opts=child
         )
+        self.image_builder = ImageBuilderProject(
+            f"{name}-builder",
+            ImageBuilderWiring(
+                bucket_name=bucket.bucket_name, bucket_arn=bucket.bucket_arn, repository_arn=registry.repository_arn, tags=tags
+            ),
+            opts=child,
+        )
         mlflow_account = (k8s_defaults.MLFLOW_NAMESPACE, f"{name}-mlflow")
         pipelines_account = (k8s_defaults.PIPELINES_NAMESPACE, k8s_defaults.PIPELINE_SERVICE_ACCOUNT)
         roles = StackRoles(
@@ -91,6 +100,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
                 connector_principal_arn=args.connector_principal_arn or identity.arn,
                 region=region,
                 account_id=identity.account_id,
+                codebuild_project_arn=self.image_builder.project_arn,
                 tags=tags,
             ),
             opts=child,
@@ -135,6 +145,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
                 backend_store_uri=database.connection_uri if database is not None else None,
                 service_account_annotations={"eks.amazonaws.com/role-arn": roles.mlflow_role_arn},
                 artifact_env={"AWS_DEFAULT_REGION": region},
+                service_annotations=k8s_defaults.AWS_NLB_SERVICE_ANNOTATIONS,
                 tags=tags,
             ),
             opts=on_cluster,

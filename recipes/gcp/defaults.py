@@ -38,11 +38,12 @@ REGIONS = tuple(REGION_ZONES)
 WORKLOAD_PROJECT_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
 VERTEX_PROJECT_ROLES = ("roles/aiplatform.user", "roles/logging.logWriter")
 NODE_PROJECT_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader")
-CONNECTOR_PROJECT_ROLES = ("roles/container.clusterViewer", "roles/aiplatform.user")
+# cloudbuild.builds.editor: the image builder (ZenML `gcp` flavor) starts and reads Cloud Build builds.
+CONNECTOR_PROJECT_ROLES = ("roles/container.clusterViewer", "roles/aiplatform.user", "roles/cloudbuild.builds.editor")
 REQUIRED_APIS = (
     "compute.googleapis.com", "container.googleapis.com", "artifactregistry.googleapis.com",
     "sqladmin.googleapis.com", "servicenetworking.googleapis.com", "iamcredentials.googleapis.com",
-    "aiplatform.googleapis.com",
+    "aiplatform.googleapis.com", "cloudbuild.googleapis.com",
 )
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -132,7 +132,9 @@ class GcpRecipe(Recipe):
                     {"project": outputs.project, "region": outputs.region, "service_account": outputs.vertex_service_account},
                     connector,
                 ),
-                ComponentEntry(f"{prefix}-builder", "image_builder", "kaniko", kube, connector),
+                ComponentEntry(
+                    f"{prefix}-builder", "image_builder", "gcp", {"project": outputs.project, "location": outputs.region}, connector
+                ),
             ],
         )
 

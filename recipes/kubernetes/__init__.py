@@ -1,4 +1,4 @@
-"""Kubernetes recipe: MLflow behind basic auth (reused by the AWS and GCP recipes), MinIO, pipeline namespace."""
+"""Kubernetes recipe: MLflow behind basic auth (reused by the AWS and GCP recipes), in-cluster S3 store (SeaweedFS), pipeline namespace."""
 
 from recipes.kubernetes.recipe import KubernetesArgs, KubernetesRecipe, MlflowSettings
 

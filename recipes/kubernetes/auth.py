@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
-
 from recipes.kubernetes import defaults
 
 
@@ -33,13 +30,13 @@ def sqlite_uri(file_name: str) -> str:
     return f"sqlite:///{file_name}"
 
 
-def server_command(*, port: int, workers: int, install: Sequence[str] = ()) -> list[str]:
-    """The container command: optional pinned pip install, then ``mlflow server --app-name basic-auth``.
+def server_command(*, port: int, workers: int) -> list[str]:
+    """The container command, ``mlflow server --app-name basic-auth``: the image carries every extra.
 
     The backend store and artifact destination come from MLFLOW_BACKEND_STORE_URI and
     MLFLOW_ARTIFACTS_DESTINATION, so that credentials in them stay in a Secret.
     """
-    server = [
+    return [
         "mlflow", "server",
         "--app-name", "basic-auth",
         "--host", "0.0.0.0",
@@ -47,10 +44,6 @@ def server_command(*, port: int, workers: int, install: Sequence[str] = ()) -> l
         "--workers", str(workers),
         "--serve-artifacts",
     ]
-    if not install:
-        return server
-    pip = ["pip", "install", "--no-cache-dir", "--quiet", *install]
-    return ["sh", "-c", f"{shlex.join(pip)} && exec {shlex.join(server)}"]
 
 
 def port_forward_command(namespace: str, service: str, port: int) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from provisioner.facts import images
 from provisioner.recipe_api import RetentionPolicy
 
-# MLflow: the official image, pinned to the release the test suite runs against (mlflow 3.17).
-# It does not bundle the auth, S3 and PostgreSQL extras, so the pod installs them (pinned) at start;
-# set mlflow.install_extras=false with an image that already has them (no egress needed then).
-MLFLOW_VERSION = "3.17.2"
-MLFLOW_IMAGE = f"ghcr.io/mlflow/mlflow:v{MLFLOW_VERSION}"
-MLFLOW_EXTRAS = (f"mlflow[auth]=={MLFLOW_VERSION}", "boto3==1.44.8", "psycopg2-binary==2.9.13", "google-cloud-storage==3.17.1")
+# MLflow: the official -full image (auth, S3, GCS and PostgreSQL extras included), pinned to the
+# release the test suite runs against; the pod installs nothing at start and needs no egress.
+MLFLOW_VERSION = images.MLFLOW_VERSION
+MLFLOW_IMAGE = images.MLFLOW_IMAGE
 MLFLOW_PORT = 5000
 MLFLOW_DATA_DIR = "/mlflow"
 MLFLOW_AUTH_DIR = "/etc/mlflow-auth"
@@ -23,11 +22,19 @@ PASSWORD_LENGTH = 32
 FLASK_SECRET_LENGTH = 48
 HEALTH_PATH = "/health"  # MLflow's basic-auth app leaves /health unauthenticated, for probes
 
-MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
-MINIO_CLIENT_IMAGE = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z"
-MINIO_API_PORT = 9000
-MINIO_BUCKET = "mlflow-artifacts"
-MINIO_ROOT_USER = "provisioner"
+# The in-cluster S3-compatible store (SeaweedFS: master, volume, filer and S3 gateway in one pod).
+S3STORE_IMAGE = images.SEAWEEDFS_IMAGE
+S3STORE_S3_PORT = 8333
+S3STORE_MASTER_PORT = 9333
+S3STORE_FILER_PORT = 8888
+# SeaweedFS serves gRPC on each HTTP port + 10000; `weed shell` (the bucket job) talks gRPC.
+S3STORE_GRPC_OFFSET = 10000
+S3STORE_CONFIG_DIR = "/etc/seaweedfs"
+S3STORE_CONFIG_FILE = "s3.json"
+S3STORE_DATA_DIR = "/data"
+S3STORE_VOLUME_SIZE_LIMIT_MB = 1024
+S3STORE_ACCESS_KEY_LENGTH = 20
+ARTIFACT_BUCKET = "mlflow-artifacts"
 
 PIPELINES_NAMESPACE = "ml-pipelines"
 MLFLOW_NAMESPACE = "mlflow"
@@ -39,6 +46,12 @@ PIPELINE_ROLE_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     (("batch",), ("jobs",), ("create", "get", "list", "watch", "delete")),
     (("",), ("configmaps",), ("create", "get", "list", "delete")),
 )
+
+# A LoadBalancer Service on EKS is a Classic ELB unless annotated. The recipe installs no AWS Load
+# Balancer Controller, so the in-tree value "nlb" is the one that takes effect: the cloud controller
+# makes an internet-facing NLB (instance targets). "external" + "nlb-target-type: ip" would need that
+# controller; without it the Service would wait for an address forever.
+AWS_NLB_SERVICE_ANNOTATIONS = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
 
 KUBERNETES_VERSION = "1.30.0"  # the schema version manifests are validated against
 
@@ -60,7 +73,7 @@ class Resources:
 
 
 MLFLOW_RESOURCES = Resources("250m", "512Mi", "1", "1Gi")
-MINIO_RESOURCES = Resources("100m", "256Mi", "500m", "512Mi")
+S3STORE_RESOURCES = Resources("100m", "256Mi", "1", "1Gi")
 
 
 # What a prod destroy keeps: the MLflow and object-store volume claims (so their volumes stay

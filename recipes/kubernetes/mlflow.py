@@ -32,6 +32,8 @@ class MlflowWiring:
     artifact_secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # e.g. {"eks.amazonaws.com/role-arn": ...} (IRSA) or {"iam.gke.io/gcp-service-account": ...}.
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Added to a LoadBalancer Service only, e.g. the cloud's load balancer type (AWS: an NLB).
+    service_annotations: Mapping[str, str] = field(default_factory=dict)
     admin_username: str = defaults.MLFLOW_ADMIN_USER
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -165,9 +167,7 @@ class MlflowServer(pulumi.ComponentResource):
         return k8s.core.v1.ContainerArgs(
             name="mlflow",
             image=self._settings.image,
-            command=server_command(
-                port=defaults.MLFLOW_PORT, workers=1, install=defaults.MLFLOW_EXTRAS if self._settings.install_extras else ()
-            ),
+            command=server_command(port=defaults.MLFLOW_PORT, workers=1),
             working_dir=defaults.MLFLOW_DATA_DIR,
             env=env,
             ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=defaults.MLFLOW_PORT)],
@@ -229,6 +229,8 @@ class MlflowServer(pulumi.ComponentResource):
     def _create_service(self) -> k8s.core.v1.Service:
         annotations: dict[str, str] = {}
         port = 80
+        if self._settings.service_type == "LoadBalancer":
+            annotations.update(self._wiring.service_annotations)
         if self._settings.service_type == "LoadBalancer" and self._settings.tls_certificate_arn:
             port = 443
             annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = self._settings.tls_certificate_arn

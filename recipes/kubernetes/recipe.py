@@ -1,4 +1,4 @@
-"""The standalone `kubernetes` recipe: MLflow with auth, MinIO and a pipeline namespace on any cluster."""
+"""The standalone `kubernetes` recipe: MLflow with auth, S3-compatible storage (SeaweedFS) and a pipeline namespace on any cluster."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ from recipes.kubernetes.settings import KubernetesStackSettings, MlflowSettings
 class KubernetesArgs(KubernetesStackSettings):
     """Settings of the standalone Kubernetes recipe: the stack's, and the cluster to deploy to."""
 
-    renamed_keys: ClassVar[Mapping[str, str]] = {"minio_storage_size": "minio.storage_size", "minio_storage_class": "minio.storage_class"}
+    renamed_keys: ClassVar[Mapping[str, str]] = {
+        "minio": "object_store",
+        "minio_storage_size": "object_store.storage_size",
+        "minio_storage_class": "object_store.storage_class",
+    }
 
     kube_context: str = Field("", description="kubeconfig context of the target cluster (--context).")
 
@@ -34,11 +38,11 @@ class KubernetesArgs(KubernetesStackSettings):
 PRESETS: dict[str, dict[str, Any]] = {
     "dev": {
         "mlflow": {"service_type": "ClusterIP", "storage_size": "5Gi"},
-        "minio": {"storage_size": "10Gi"},
+        "object_store": {"storage_size": "10Gi"},
     },
     "staging": {
         "mlflow": {"service_type": "LoadBalancer", "source_ranges": ["0.0.0.0/0"], "storage_size": "20Gi"},
-        "minio": {"storage_size": "50Gi"},
+        "object_store": {"storage_size": "50Gi"},
     },
     "prod": {
         "mlflow": {
@@ -50,7 +54,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "cpu_limit": "2",
             "memory_limit": "2Gi",
         },
-        "minio": {"storage_size": "200Gi"},
+        "object_store": {"storage_size": "200Gi"},
     },
 }
 
@@ -108,9 +112,9 @@ def export_stack_outputs(stack: Any, kube_context: str, settings: MlflowSettings
     pulumi.export("pipelines_namespace", stack.pipelines_namespace)
     pulumi.export("pipelines_service_account", stack.pipelines_service_account)
     pulumi.export("artifact_path", stack.artifact_path)
-    pulumi.export("minio_endpoint", stack.minio_endpoint)
-    pulumi.export("minio_access_key", stack.minio_access_key)
-    pulumi.export("minio_secret_key", pulumi.Output.secret(stack.minio_secret_key))
+    pulumi.export("s3_endpoint", stack.s3_endpoint)
+    pulumi.export("s3_access_key", stack.s3_access_key)
+    pulumi.export("s3_secret_key", pulumi.Output.secret(stack.s3_secret_key))
     export_mlflow_outputs(stack.mlflow, settings)
 
 
@@ -121,16 +125,16 @@ class KubernetesOutputs(MlflowOutputs):
     pipelines_namespace: str
     pipelines_service_account: str
     artifact_path: str
-    minio_endpoint: str
-    minio_access_key: str
-    minio_secret_key: str = secret_output()
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str = secret_output()
 
 
 class KubernetesRecipe(Recipe):
-    """MLflow behind basic auth, MinIO, and a pipeline namespace, on an existing cluster."""
+    """MLflow behind basic auth, an in-cluster S3 store (SeaweedFS), and a pipeline namespace, on an existing cluster."""
 
     name = "kubernetes"
-    description = "MLflow with auth, MinIO artifact storage and a pipeline namespace on an existing cluster"
+    description = "MLflow with auth, S3-compatible artifact storage (SeaweedFS) and a pipeline namespace on an existing cluster"
     args_model = KubernetesArgs
     presets = PRESETS
     plugins = (ProviderPlugin("kubernetes", "pulumi-kubernetes"), ProviderPlugin("random", "pulumi-random"))
@@ -171,9 +175,9 @@ class KubernetesRecipe(Recipe):
                     "s3",
                     {
                         "path": outputs.artifact_path,
-                        "endpoint_url": outputs.minio_endpoint,
-                        "aws_access_key_id": outputs.minio_access_key,
-                        "aws_secret_access_key": outputs.minio_secret_key,
+                        "endpoint_url": outputs.s3_endpoint,
+                        "aws_access_key_id": outputs.s3_access_key,
+                        "aws_secret_access_key": outputs.s3_secret_key,
                     },
                 ),
                 ComponentEntry(

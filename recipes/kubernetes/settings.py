@@ -1,4 +1,4 @@
-"""The args models of the Kubernetes components (MLflow, MinIO), shared by every recipe deploying them.
+"""The args models of the Kubernetes components (MLflow, the in-cluster S3 store), shared by every recipe deploying them.
 
 Pulumi-free, so recipe args validate without loading the SDK.
 """
@@ -6,6 +6,7 @@ Pulumi-free, so recipe args validate without loading the SDK.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -27,8 +28,7 @@ class MlflowSettings(RecipeArgs):
     tls_certificate_arn: str = Field("", description="ACM certificate: the load balancer then serves HTTPS on 443.")
     storage_size: str = Field("5Gi", pattern=QUANTITY)
     storage_class: str = ""
-    image: str = defaults.MLFLOW_IMAGE
-    install_extras: bool = Field(True, description="pip install the pinned auth/S3/PostgreSQL extras at start.")
+    image: str = Field(defaults.MLFLOW_IMAGE, description="An image with mlflow and its auth, S3/GCS and PostgreSQL extras.")
     cpu_request: str = defaults.MLFLOW_RESOURCES.cpu_request
     memory_request: str = defaults.MLFLOW_RESOURCES.memory_request
     cpu_limit: str = defaults.MLFLOW_RESOURCES.cpu_limit
@@ -84,15 +84,17 @@ class WithMlflow(RecipeArgs):
         return self
 
 
-class MinioSettings(RecipeArgs):
-    """The in-cluster MinIO artifact store's volume."""
+class ObjectStoreSettings(RecipeArgs):
+    """The in-cluster S3-compatible artifact store's volume (SeaweedFS)."""
 
     storage_size: str = Field("10Gi", pattern=QUANTITY)
     storage_class: str = ""
 
 
 class KubernetesStackSettings(WithMlflow):
-    """The KubernetesMlopsStack's args: the pipeline namespace, MinIO and MLflow."""
+    """The KubernetesMlopsStack's args: the pipeline namespace, the object store and MLflow."""
+
+    renamed_keys: ClassVar[Mapping[str, str]] = {"minio": "object_store"}
 
     pipelines_namespace: str = Field(defaults.PIPELINES_NAMESPACE, pattern=DNS_LABEL)
-    minio: MinioSettings = Field(default_factory=MinioSettings)
+    object_store: ObjectStoreSettings = Field(default_factory=ObjectStoreSettings)

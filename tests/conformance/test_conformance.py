@@ -124,6 +124,23 @@ def s3_public_access_blocked(resources: list[Declared]) -> list[str]:
     ]
 
 
+def images_in(value: Any) -> list[str]:
+    """Every container image a resource's inputs name (the ``image`` keys, at any depth)."""
+    if isinstance(value, dict):
+        found = [value["image"]] if isinstance(value.get("image"), str) else []
+        return found + [image for inner in value.values() for image in images_in(inner)]
+    if isinstance(value, list):
+        return [image for inner in value for image in images_in(inner)]
+    return []
+
+
+def banned_images(resources: list[Declared]) -> list[str]:
+    """Resources that run an image the facts ban (MinIO community images, the archived kaniko)."""
+    from provisioner.facts.images import banned_image_reason
+
+    return [r.name for r in resources if any(banned_image_reason(image) for image in images_in(r.inputs))]
+
+
 def prod_retention(resources: list[Declared], recipe: Any) -> list[str]:
     """Prod keeps its data: the recipe declares a retention policy, and the plan really has data it keeps."""
     if recipe.retention is None:
@@ -143,6 +160,7 @@ RULES: dict[str, Callable[[list[Declared]], list[str]]] = {
     "untagged-taggable": untagged_taggable,
     "guardrails": guardrails,
     "s3-public-access-blocked": s3_public_access_blocked,
+    "banned-images": banned_images,
 }
 
 
@@ -173,6 +191,23 @@ BROKEN = [
     pytest.param("guardrails", "gcp", Declared("gcp:storage/bucket:Bucket", "g", {"uniformBucketLevelAccess": True, "publicAccessPrevention": "inherited"}), id="gcs-public"),
     pytest.param("guardrails", "aws", Declared("aws:rds/instance:Instance", "db", {"storageEncrypted": False}), id="rds-unencrypted"),
     pytest.param("s3-public-access-blocked", "aws", Declared("aws:s3/bucket:Bucket", "b2", {"tags": {}}), id="bucket-without-block"),
+    pytest.param(
+        "banned-images", "kubernetes",
+        Declared("kubernetes:apps/v1:Deployment", "old-minio", {"spec": {"template": {"spec": {"containers": [{"image": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"}]}}}}),
+        id="minio-image",
+    ),
+    pytest.param(
+        "banned-images", "aws",
+        Declared("kubernetes:batch/v1:Job", "old-kaniko", {"spec": {"template": {"spec": {"containers": [{"image": "gcr.io/kaniko-project/executor:v1.23.2"}]}}}}),
+        id="archived-kaniko-image",
+    ),
+    pytest.param("offered-versions", "aws", Declared("aws:eks/cluster:Cluster", "old-eks", {"version": "1.31"}), id="eks-past-support"),
+    pytest.param("offered-versions", "aws", Declared("aws:rds/instance:Instance", "old-rds", {"engineVersion": "16.4"}), id="retired-rds-minor"),
+    pytest.param(
+        "offered-versions", "gcp",
+        Declared("gcp:sql/databaseInstance:DatabaseInstance", "plus-sql", {"databaseVersion": "POSTGRES_16", "settings": {"tier": "db-custom-1-3840"}}),
+        id="custom-tier-on-enterprise-plus",
+    ),
 ]
 
 
@@ -275,3 +310,80 @@ def test_cloud_recipes_share_the_settings_vocabulary(recipe_name: str) -> None:
     assert issubclass(fields["database"].annotation, DatabaseSettings)
     assert issubclass(fields["cluster"].annotation.model_fields["nodes"].annotation, NodeRange)
     assert fields["mlflow"].annotation is MlflowSettings
+
+
+# ----- maintained parts: the images each recipe runs, its image builder, its load balancer -----------
+
+RECIPE_IMAGES = {
+    "aws": {"ghcr.io/mlflow/mlflow:v3.17.2-full", "aws/codebuild/amazonlinux-x86_64-standard:5.0"},
+    "gcp": {"ghcr.io/mlflow/mlflow:v3.17.2-full"},
+    "kubernetes": {"ghcr.io/mlflow/mlflow:v3.17.2-full", "chrislusf/seaweedfs:4.48"},
+}
+
+
+@pytest.mark.parametrize("env", STANDARD_ENVS)
+@pytest.mark.parametrize("recipe_name", RECIPES)
+def test_every_image_a_recipe_runs_is_a_maintained_one_pinned_by_tag(recipe_name: str, env: str) -> None:
+    resources, _recipe = declared(recipe_name, env)
+
+    assert {image for r in resources for image in images_in(r.inputs)} == RECIPE_IMAGES[recipe_name]
+
+
+def _exported(recipe_name: str, env: str = "staging") -> dict[str, Any]:
+    declared(recipe_name, env)
+    return {key: value.value for key, value in _exports[(recipe_name, env)].items()}
+
+
+def _builder(recipe_name: str) -> Any:
+    return next(entry for entry in _plan(recipe_name, "staging").components if entry.type == "image_builder")
+
+
+def test_the_image_builder_is_codebuild_on_aws_cloud_build_on_gcp_and_kaniko_on_kubernetes() -> None:
+    aws_builder, gcp_builder, kubernetes_builder = (_builder(name) for name in RECIPES)
+
+    assert (aws_builder.flavor, aws_builder.connector) == ("aws", "aws-staging-aws")
+    assert aws_builder.config == {"code_build_project": _exported("aws")["image_builder_project"]}
+    assert (gcp_builder.flavor, gcp_builder.connector) == ("gcp", "gcp-staging-gcp")
+    assert gcp_builder.config == {"project": _exported("gcp")["project"], "location": _exported("gcp")["region"]}
+    assert kubernetes_builder.flavor == "kaniko"
+
+
+def test_the_aws_plan_has_a_tagged_encrypted_codebuild_project_the_connector_may_start() -> None:
+    resources, _recipe = declared("aws", "staging")
+    by_name = {r.name: r for r in resources}
+    project = by_name["aws-staging-builder-project"]
+
+    assert project.type == "aws:codebuild/project:Project"
+    assert project.inputs["name"] == _exported("aws")["image_builder_project"]
+    assert project.inputs["encryptionKey"] == "alias/aws/s3"
+    assert project.inputs["environment"]["privilegedMode"] is True  # docker build needs CodeBuild's Docker daemon
+    assert project.inputs["tags"]["provisioner:stack"] == "aws-staging"
+    builder_policy = json.loads(by_name["aws-staging-builder-role-policy"].inputs["policy"])
+    assert [s["Action"] for s in builder_policy["Statement"]] == [
+        ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+        ["s3:GetObject", "s3:GetObjectVersion"],
+        ["ecr:GetAuthorizationToken"],
+        ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:PutImage",
+         "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
+         "ecr:DescribeRepositories", "ecr:ListImages"],
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+    ]
+    assert builder_policy["Statement"][1]["Resource"].endswith("/code-build-contexts/*")
+    connector_policy = json.loads(by_name["aws-staging-roles-connector-policy"].inputs["policy"])
+    builds = [s for s in connector_policy["Statement"] if s.get("Sid") == "ImageBuilds"]
+    assert [(s["Action"], s["Resource"].startswith("arn:aws:codebuild:eu-west-1:")) for s in builds] == [
+        (["codebuild:StartBuild", "codebuild:BatchGetBuilds"], True)
+    ]
+
+
+@pytest.mark.parametrize(("recipe_name", "annotations"), [
+    pytest.param("aws", {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}, id="aws-nlb"),
+    pytest.param("gcp", {}, id="gcp-plain"),
+    pytest.param("kubernetes", {}, id="kubernetes-plain"),
+])
+def test_only_aws_load_balancers_are_annotated_as_nlbs(recipe_name: str, annotations: dict[str, str]) -> None:
+    resources, _recipe = declared(recipe_name, "staging")
+    service = next(r for r in resources if r.type == "kubernetes:core/v1:Service" and r.name.endswith("mlflow-svc"))
+
+    assert service.inputs["spec"]["type"] == "LoadBalancer"
+    assert (service.inputs["metadata"].get("annotations") or {}) == annotations

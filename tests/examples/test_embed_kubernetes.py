@@ -107,7 +107,7 @@ def test_exports_hold_everything_the_kubernetes_registration_reads(run: Run) -> 
     assert {c.type for c in plan.components} == {"orchestrator", "artifact_store", "experiment_tracker", "model_registry", "image_builder"}
     orchestrator = next(c for c in plan.components if c.type == "orchestrator")
     assert orchestrator.config["kubernetes_context"] == CONTEXT
-    assert run.exports["mlflow_password"] and run.exports["minio_secret_key"]
+    assert run.exports["mlflow_password"] and run.exports["s3_secret_key"]
     assert KubernetesRecipe().summary(KubernetesOutputs.read(run.exports), context)
 
 

@@ -153,7 +153,7 @@ def test_staging_deploy_registers_the_mapped_stack_and_destroy_removes_it() -> N
     flavors = {t: c["flavor"] for t, c in stack["components"].items()}
     assert flavors == {
         "orchestrator": "kubernetes", "artifact_store": "gcp", "container_registry": "gcp", "experiment_tracker": "mlflow",
-        "model_registry": "mlflow", "step_operator": "vertex", "image_builder": "kaniko",
+        "model_registry": "mlflow", "step_operator": "vertex", "image_builder": "gcp",
     }
     connector = stack["components"]["artifact_store"]["connector"]
     assert connector["type"] == "gcp" and connector["auth_method"] == "impersonation"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import json
 from typing import Any
 
 import kubernetes_validate
@@ -12,6 +13,7 @@ from provisioner.config import resolve_request
 from provisioner.errors import InputError
 from recipes.kubernetes import KubernetesRecipe, defaults
 from recipes.kubernetes.auth import render_auth_config, server_command
+from recipes.kubernetes.s3store import render_s3_identities
 from tests.recipes.mocks import RecordingMocks, run_recipe
 
 ENVS = ["dev", "staging", "prod"]
@@ -138,9 +140,88 @@ def test_auth_config_refuses_an_empty_password() -> None:
         render_auth_config(admin_username="admin", admin_password="", database_uri="sqlite:///a.db")
 
 
-def test_server_command_installs_pinned_extras_then_execs_mlflow() -> None:
-    plain = server_command(port=5000, workers=1)
-    wrapped = server_command(port=5000, workers=1, install=["mlflow[auth]==3.17.2"])
+def test_mlflow_runs_the_full_image_and_installs_nothing_at_start() -> None:
+    mocks, _ = _run("dev")
 
-    assert plain[:4] == ["mlflow", "server", "--app-name", "basic-auth"]
-    assert wrapped[:2] == ["sh", "-c"] and "'mlflow[auth]==3.17.2' && exec mlflow server" in wrapped[2]
+    container = _container(mocks, "mlflow-server")
+    assert container["image"] == "ghcr.io/mlflow/mlflow:v3.17.2-full"
+    assert container["command"] == [
+        "mlflow", "server", "--app-name", "basic-auth", "--host", "0.0.0.0", "--port", "5000", "--workers", "1", "--serve-artifacts",
+    ]
+    assert container["command"] == server_command(port=defaults.MLFLOW_PORT, workers=1)
+
+
+def _container(mocks: RecordingMocks, deployment_suffix: str) -> dict[str, Any]:
+    deployment = next(r for r in mocks.of_type("kubernetes:apps/v1:Deployment") if r.name.endswith(deployment_suffix))
+    return deployment.inputs["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_the_object_store_is_seaweedfs_with_the_generated_keys_mlflow_uses() -> None:
+    mocks, exports = _run("dev")
+
+    container = _container(mocks, "s3store-server")
+    assert container["image"] == "chrislusf/seaweedfs:4.48"
+    assert container["args"][:1] == ["server"] and "-s3" in container["args"]
+    assert "-s3.config=/etc/seaweedfs/s3.json" in container["args"]
+    secret = next(r for r in mocks.of_type("kubernetes:core/v1:Secret") if r.name.endswith("s3store-credentials"))
+    identity = json.loads(secret.inputs["stringData"]["s3.json"])["identities"][0]
+    assert identity["credentials"] == [{"accessKey": exports["s3_access_key"], "secretKey": exports["s3_secret_key"]}]
+    assert exports["s3_endpoint"] == "http://kubernetes-dev-s3store.mlflow.svc.cluster.local:8333"
+    mlflow_env = {item["name"]: item.get("value") for item in _container(mocks, "mlflow-server")["env"]}
+    assert mlflow_env["MLFLOW_S3_ENDPOINT_URL"] == exports["s3_endpoint"]
+    assert mlflow_env["MLFLOW_ARTIFACTS_DESTINATION"] == "s3://mlflow-artifacts"
+
+
+def test_the_bucket_job_makes_both_buckets_and_fails_until_they_are_listed() -> None:
+    mocks, _ = _run("dev")
+
+    job = next(r for r in mocks.of_type("kubernetes:batch/v1:Job") if r.name.endswith("s3store-buckets")).inputs
+    pod = job["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == "chrislusf/seaweedfs:4.48"
+    shell = "weed shell -master=kubernetes-dev-s3store.mlflow.svc.cluster.local:9333 -filer=kubernetes-dev-s3store.mlflow.svc.cluster.local:8888"
+    assert container["command"] == [
+        "sh", "-c",
+        f'for b in mlflow-artifacts pipeline-artifacts; do echo "s3.bucket.create -name $b" | {shell}; done; '
+        f"listing=$(echo s3.bucket.list | {shell}); "
+        'for b in mlflow-artifacts pipeline-artifacts; do echo "$listing" | grep -qw "$b" || '
+        '{ echo "bucket $b not created yet"; exit 1; }; done',
+    ]
+    assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "buckets"
+
+
+def test_only_the_bucket_job_may_reach_the_unauthenticated_master_and_filer_ports() -> None:
+    mocks, _ = _run("dev")
+
+    policy = mocks.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")[0].inputs["spec"]
+    s3_rule, admin_rule = policy["ingress"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "server"
+    assert s3_rule == {"ports": [{"port": 8333, "protocol": "TCP"}]}
+    assert [peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for peer in admin_rule["from"]] == ["buckets"]
+    assert [port["port"] for port in admin_rule["ports"]] == [9333, 19333, 8888, 18888]
+
+
+def test_s3_identities_refuse_empty_keys() -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        render_s3_identities("AKIAEXAMPLE", "")
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        pytest.param(["minio.storage_size=20Gi"], r"^--set minio.storage_size: 'minio' is now 'object_store' ", id="minio-section"),
+        pytest.param(
+            ["minio_storage_size=20Gi"], r"^--set minio_storage_size: 'minio_storage_size' is now 'object_store.storage_size' ", id="flat-0.2-key"
+        ),
+    ],
+)
+def test_minio_keys_point_to_the_object_store(sets: list[str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        resolve_request(KubernetesRecipe(), env="dev", sets=sets, context="kind-test")
+
+
+def test_object_store_size_is_set_per_env() -> None:
+    mocks, _ = _run("prod", "object_store.storage_size=300Gi")
+
+    claim = next(r for r in mocks.of_type("kubernetes:core/v1:PersistentVolumeClaim") if r.name.endswith("s3store-data"))
+    assert claim.inputs["spec"]["resources"]["requests"] == {"storage": "300Gi"}

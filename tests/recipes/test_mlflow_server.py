@@ -81,7 +81,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_rendered_mlflow_refuses_anonymous_users_and_accepts_the_registered_credentials(
     isolated_environ: Path, tmp_path: Path
 ) -> None:
-    result = deploy_cli(*DEPLOY, "--set", "mlflow.install_extras=false")
+    result = deploy_cli(*DEPLOY)
     assert result.exit_code == 0, result.stderr
     resources = _state_resources(isolated_environ)
     secret = resources["kubernetes-dev-mlflow-auth"]["stringData"]

@@ -70,7 +70,7 @@ def test_kubernetes_prod_destroy_keeps_the_volume_claims_and_their_namespace(kub
     report = json.loads(kept.stdout)["report"]
     assert report["data_retained"] is True
     assert sorted(r["name"] for r in report["kept_resources"]) == [
-        "kubernetes-prod-minio-data", "kubernetes-prod-mlflow-data", "kubernetes-prod-mlflow-ns",
+        "kubernetes-prod-mlflow-data", "kubernetes-prod-mlflow-ns", "kubernetes-prod-s3store-data",
     ]
     assert names(core.list_namespaced_persistent_volume_claim("mlflow").items) == ["mlflow-data"]  # pre-destroy kept it
     assert names([s for s in core.list_namespaced_service("mlflow").items if s.spec.type == "LoadBalancer"]) == []

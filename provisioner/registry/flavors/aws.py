@@ -1,10 +1,12 @@
-"""AWS flavors: S3, ECR, SageMaker."""
+"""AWS flavors: S3, ECR, SageMaker, CodeBuild."""
 
 from __future__ import annotations
 
 import re
 
 from pydantic import Field, field_validator
+
+from provisioner.facts import images
 
 from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix, secret_field
 from provisioner.registry.models import ComponentType, ResourceType
@@ -14,6 +16,7 @@ AWS = "aws"
 SAGEMAKER = "sagemaker"
 
 ECR_URI = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(/[a-z0-9._/-]+)?$")
+CODEBUILD_PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,254}")
 IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
@@ -25,7 +28,7 @@ def _role_arn(value: str) -> str:
 
 class S3ArtifactStoreConfig(FlavorConfig):
     path: str = Field(description="Root of the artifact store, s3://bucket[/prefix].")
-    endpoint_url: str = Field("", description="S3-compatible endpoint (MinIO); empty means AWS S3.")
+    endpoint_url: str = Field("", description="S3-compatible endpoint (e.g. SeaweedFS in the cluster); empty means AWS S3.")
     aws_access_key_id: str = secret_field("Access key for an S3-compatible store; empty: use the connector.", default="")
     aws_secret_access_key: str = secret_field("Secret key for an S3-compatible store.", default="")
 
@@ -72,6 +75,25 @@ class SagemakerOrchestratorConfig(FlavorConfig):
         return _role_arn(value)
 
 
+class AwsImageBuilderConfig(FlavorConfig):
+    """The fields of ZenML's ``AWSImageBuilderConfig`` (integrations/aws/flavors/aws_image_builder_flavor.py)."""
+
+    code_build_project: str = Field(description="Name of the CodeBuild project that runs the builds.")
+    build_image: str = Field(images.CODEBUILD_IMAGE, description="Build environment image; it must run Docker.")
+    custom_env_vars: dict[str, str] | None = Field(None, description="Extra environment variables of each build.")
+    compute_type: str = Field("BUILD_GENERAL1_SMALL", description="CodeBuild compute type.")
+    implicit_container_registry_auth: bool = Field(
+        True, description="Log in to ECR with the build's role; false passes the registry's credentials to the build."
+    )
+
+    @field_validator("code_build_project")
+    @classmethod
+    def _project_name(cls, value: str) -> str:
+        if not CODEBUILD_PROJECT.fullmatch(value):
+            raise ValueError(f"must be a CodeBuild project name: 2-255 letters, digits, '-' or '_' (got {value!r})")
+        return value
+
+
 class S3ArtifactStoreFlavor(Flavor):
     name = S3
     type = ComponentType.ARTIFACT_STORE
@@ -104,6 +126,14 @@ class SagemakerOrchestratorFlavor(Flavor):
     description = "Runs pipelines as SageMaker Pipelines."
 
 
+class AwsImageBuilderFlavor(Flavor):
+    name = AWS
+    type = ComponentType.IMAGE_BUILDER
+    config_class = AwsImageBuilderConfig
+    connector_resource_type = ResourceType.AWS_GENERIC
+    description = "Builds images with AWS CodeBuild."
+
+
 def flavors() -> list[type[Flavor]]:
     """The AWS flavors."""
     return [
@@ -111,4 +141,5 @@ def flavors() -> list[type[Flavor]]:
         AwsContainerRegistryFlavor,
         SagemakerStepOperatorFlavor,
         SagemakerOrchestratorFlavor,
+        AwsImageBuilderFlavor,
     ]

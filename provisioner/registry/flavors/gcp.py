@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, PositiveInt, field_validator
+
+from provisioner.facts import images
 
 from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix
 from provisioner.registry.models import ComponentType, ResourceType
@@ -59,8 +61,14 @@ class VertexOrchestratorConfig(FlavorConfig):
 
 
 class GcpImageBuilderConfig(FlavorConfig):
+    """The fields of ZenML's ``GCPImageBuilderConfig`` (integrations/gcp/flavors/gcp_image_builder_flavor.py)."""
+
     project: str = Field(description="GCP project id that runs Cloud Build.")
-    cloud_builder_image: str = Field("gcr.io/cloud-builders/docker", description="Builder image.")
+    cloud_builder_image: str = Field(images.CLOUD_BUILDER_IMAGE, description="Image of the build steps.")
+    network: str = Field("cloudbuild", description="Docker network the build container is attached to.")
+    build_timeout: PositiveInt = Field(3600, description="Build timeout in seconds.")
+    location: str | None = Field(None, description="Cloud Build region; unset: the global endpoint.")
+
 
 
 class GcsArtifactStoreFlavor(Flavor):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from provisioner.facts import images
+
 from provisioner.registry.flavors.base import Flavor, FlavorConfig
 from provisioner.registry.models import ComponentType, ResourceType
 
@@ -19,7 +21,7 @@ class KubernetesTargetConfig(FlavorConfig):
 
 class KanikoImageBuilderConfig(KubernetesTargetConfig):
     executor_image: str = Field(
-        "gcr.io/kaniko-project/executor:v1.23.2", description="Pinned kaniko executor image."
+        images.KANIKO_EXECUTOR_IMAGE, description="Pinned kaniko executor image (the maintained osscontainertools fork)."
     )
 
 
