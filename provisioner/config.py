@@ -174,7 +174,7 @@ def resolve_request(
     file = load_config_file(config_file) if config_file else ConfigFile()
     if file.recipe and file.recipe != recipe.name:
         raise InputError(f"config file is for recipe {file.recipe!r}, not {recipe.name!r}")
-    if not re.match(ENV_NAME_PATTERN, env):
+    if not re.fullmatch(ENV_NAME_PATTERN, env):
         raise InputError(f"invalid env name {env!r}: lowercase letters, digits and -")
     section = file.envs.get(env, EnvSection())
     preset_env = section.extends or env
@@ -218,6 +218,6 @@ def resolve_request(
         raise InputError(
             f"unknown region {request.region!r} for recipe {recipe.name!r} (known: {', '.join(recipe.regions)})"
         )
-    if not re.match(NAME_PATTERN, request.stack_name):
+    if not re.fullmatch(NAME_PATTERN, request.stack_name):
         raise InputError(f"invalid stack name {request.stack_name!r}: lowercase letters, digits, _ and -")
     return request, args

@@ -7,7 +7,9 @@ between fields lives here, once, on the model that owns the fields.
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator, model_validator
 
 from provisioner.recipe_api import RecipeArgs
 
@@ -19,6 +21,22 @@ class NodeRange(RecipeArgs):
     min: int = Field(1, ge=0)
     max: int = Field(3, ge=1)
     spot: bool = Field(False, description="Spot (preemptible) capacity: cheaper, may be reclaimed.")
+
+    # The cloud's ceiling on nodes per pool, and how the cloud words it (each cloud's pool model sets both).
+    node_limit: ClassVar[int | None] = None
+    node_limit_rule: ClassVar[str] = ""
+
+    @field_validator("desired", "min", "max", mode="before")
+    @classmethod
+    def _within_cloud_limit(cls, value: Any) -> Any:
+        # Before the int check, so 1e20 is named as too many nodes rather than as too big an integer.
+        try:
+            count = float(value)
+        except (TypeError, ValueError):
+            return value  # not a number: the int check says so
+        if cls.node_limit is not None and count > cls.node_limit:
+            raise ValueError(f"{value} nodes is more than {cls.node_limit_rule} ({cls.node_limit})")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> NodeRange:

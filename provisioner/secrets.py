@@ -23,7 +23,7 @@ def make_reference(secret_name: str, key: str) -> str:
 def parse_reference(value: object) -> tuple[str, str] | None:
     """Return ``(secret_name, key)`` if ``value`` is a secret reference, else None."""
     if isinstance(value, str):
-        match = SECRET_REFERENCE.match(value)
+        match = SECRET_REFERENCE.fullmatch(value)
         if match:
             return match.group(1), match.group(2)
     return None

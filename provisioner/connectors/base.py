@@ -99,7 +99,7 @@ class ConnectorTypeSpec(ConnectorSchema, ABC):
                 return resource_type
         if len(offered) == 1:
             return offered[0]
-        candidates = [t for t in offered if t in _NAME_PATTERNS and _NAME_PATTERNS[t].match(resource_id)]
+        candidates = [t for t in offered if t in _NAME_PATTERNS and _NAME_PATTERNS[t].fullmatch(resource_id)]
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:

@@ -85,7 +85,7 @@ def zenml_configuration(component_type: ComponentType, flavor: str, config: Mapp
 def _zenml_references(value: Any) -> Any:
     """Rewrite ``{{secret:NAME.KEY}}`` as ZenML's ``{{NAME.KEY}}``, inside lists and mappings too."""
     if isinstance(value, str):
-        match = SECRET_REFERENCE.match(value)
+        match = SECRET_REFERENCE.fullmatch(value)
         return f"{{{{{match.group(1)}.{match.group(2)}}}}}" if match else value
     if isinstance(value, list):
         return [_zenml_references(item) for item in value]

@@ -61,7 +61,7 @@ def validate_connector_class(candidate: object, origin: str, name: str) -> type[
             raise TypeError(f"{origin}: connector type class {candidate.__qualname__} does not set {attribute!r}")
     if candidate.name != name:
         raise TypeError(f"{origin}: connector type class {candidate.__qualname__} is named {candidate.name!r}, not {name!r}")
-    if not TYPE_NAME_PATTERN.match(name):
+    if not TYPE_NAME_PATTERN.fullmatch(name):
         raise TypeError(f"{origin}: connector type name {name!r} is not 1-32 lowercase letters, digits, '_' or '-'")
     if not candidate.auth_methods or not all(
         isinstance(schema, type) and issubclass(schema, FlavorConfig) for schema in candidate.auth_methods.values()

@@ -53,7 +53,7 @@ class ResourceType(str, Enum):
 
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     for key in labels:
-        if not LABEL_KEY_PATTERN.match(key):
+        if not LABEL_KEY_PATTERN.fullmatch(key):
             raise ValueError(f"invalid label key {key!r}: use lowercase letters, digits and _.:/-")
     return labels
 

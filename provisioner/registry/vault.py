@@ -54,7 +54,7 @@ def owned_secret_name(kind: str, name: str) -> str:
 
 
 def check_secret_name(name: str) -> None:
-    if not re.match(SECRET_NAME_PATTERN, name):
+    if not re.fullmatch(SECRET_NAME_PATTERN, name):
         raise InputError(f"invalid secret name {name!r}: use lowercase letters, digits, _ and -")
 
 

@@ -46,7 +46,7 @@ class AwsSecretsManagerBackend:
     ) -> None:
         if not region:
             raise InputError("the aws-secrets-manager backend needs a region")
-        if not NAME_CHARS.match(prefix):
+        if not NAME_CHARS.fullmatch(prefix):
             raise InputError(f"invalid aws-secrets-manager prefix {prefix!r}: use letters, digits and /_+=.@-")
         self.region = region
         self.prefix = prefix
@@ -179,7 +179,7 @@ def _translate(exc: Exception, secret_name: str, region: str) -> ProvisionerErro
 
 
 def _check_arn(secret_name: str, payload: str) -> None:
-    if not ARN.match(payload):
+    if not ARN.fullmatch(payload):
         raise InputError(
             f"secret {secret_name!r} was not stored by the aws-secrets-manager backend (its payload is not an ARN)"
         )

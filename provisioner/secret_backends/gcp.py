@@ -176,7 +176,7 @@ def _message(exc: BaseException) -> str:
 
 
 def _check_resource(secret_name: str, payload: str) -> None:
-    if not _RESOURCE.match(payload):
+    if not _RESOURCE.fullmatch(payload):
         raise InputError(
             f"secret {secret_name!r} was not stored by the gcp-secret-manager backend "
             "(its payload is not projects/P/secrets/S)"

@@ -5,12 +5,12 @@ Pulumi-free, so `provisioner recipe describe aws` and config validation stay fas
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from provisioner.input_rules import check_ec2_instance_type, check_kubernetes_version, check_vpc_cidr
 from provisioner.recipe_api import RecipeArgs
 from provisioner.recipe_settings import (
     BucketSettings,
@@ -41,13 +41,7 @@ class NetworkSettings(RecipeArgs):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        try:
-            network = ipaddress.ip_network(value)
-        except ValueError:
-            raise ValueError(f"not a CIDR range: {value!r}") from None
-        if network.prefixlen > 20:
-            raise ValueError(f"the VPC {value} is too small: use a /20 or larger")
-        return value
+        return check_vpc_cidr(value)
 
     @model_validator(mode="after")
     def _existing_vpc(self) -> NetworkSettings:
@@ -58,10 +52,23 @@ class NetworkSettings(RecipeArgs):
         return self
 
 
+# EKS service quota "Nodes per managed node group": 450 by default; recorded 2026-12-02 from
+# https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html
+EKS_MAX_NODES_PER_NODE_GROUP = 450
+
+
 class NodePoolSettings(NodeRange):
     """One EKS managed node group."""
 
+    node_limit: ClassVar[int | None] = EKS_MAX_NODES_PER_NODE_GROUP
+    node_limit_rule: ClassVar[str] = "EKS allows in a managed node group"
+
     instance_type: str = "t3.large"
+
+    @field_validator("instance_type")
+    @classmethod
+    def _offered_by_ec2(cls, value: str) -> str:
+        return check_ec2_instance_type(value)
 
 
 class GpuNodePoolSettings(NodePoolSettings):
@@ -81,6 +88,12 @@ class EksClusterSettings(RecipeArgs):
     control_plane_logging: bool = False
     nodes: NodePoolSettings = Field(default_factory=NodePoolSettings)
     gpu_nodes: GpuNodePoolSettings = Field(default_factory=GpuNodePoolSettings)
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_syntax(cls, value: str) -> str:
+        return check_kubernetes_version(value) if value else value
+
 
 
 class RdsSettings(DatabaseSettings):

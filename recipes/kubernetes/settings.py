@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from provisioner.input_rules import check_image_reference, check_quantity, parse_quantity
 from provisioner.recipe_api import RecipeArgs
 from recipes.kubernetes import defaults
 
@@ -44,6 +45,25 @@ class MlflowSettings(RecipeArgs):
             except ValueError:
                 raise ValueError(f"not a CIDR range: {cidr!r}") from None
         return ranges
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return check_image_reference(value)
+
+    @field_validator("cpu_request", "cpu_limit", "memory_request", "memory_limit")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        return check_quantity(value)
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> MlflowSettings:
+        for resource in ("cpu", "memory"):
+            request, limit = getattr(self, f"{resource}_request"), getattr(self, f"{resource}_limit")
+            if parse_quantity(request) > parse_quantity(limit):
+                raise ValueError(f"mlflow.{resource}_request={request} is more than mlflow.{resource}_limit={limit}")
+        return self
+
 
     def resources(self) -> defaults.Resources:
         return defaults.Resources(self.cpu_request, self.memory_request, self.cpu_limit, self.memory_limit)
