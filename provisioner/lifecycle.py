@@ -79,10 +79,18 @@ def deploy(
     *,
     preview: bool = False,
     show_secrets: bool = False,
+    preflight: bool = True,
 ) -> DeployOutcome:
-    """Run the recipe through the engine, then register its outputs in one transaction."""
+    """Run the recipe through the engine, then register its outputs in one transaction.
+
+    A real (not simulated) deploy runs the read-only preflight first, unless ``preflight`` is False.
+    """
     recipe.check(args, simulated=engine.simulated, region=request.region)
     engine.check_available()
+    if preflight and not preview and not engine.simulated:
+        from provisioner.preflight.run import require_preflight
+
+        require_preflight(recipe, request, args)
     if preview:
         return _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
     with registry.audited("deploy", request.stack_name):

@@ -36,7 +36,8 @@ def _fake(**kwargs: object) -> FakePulumiCommand:
 def _deploy(fake: FakePulumiCommand, *, preview: bool = False, backend: str | None = None, sets: list[str] | None = None):  # type: ignore[no-untyped-def]
     recipe, request, args = resolve("demo", "staging", config_file=None, sets=sets, region=None, name=None, backend=backend)
     engine = PulumiEngine(backend_url=request.backend, pulumi_command=fake)
-    return deploy(recipe, request, args, engine, Registry.open(), NullSink(), preview=preview)
+    # These tests are about the Pulumi CLI's invocations; tests/test_preflight.py covers the preflight before up.
+    return deploy(recipe, request, args, engine, Registry.open(), NullSink(), preview=preview, preflight=False)
 
 
 def _destroy(fake: FakePulumiCommand):  # type: ignore[no-untyped-def]

@@ -26,6 +26,16 @@ BackendOption = Annotated[
     Optional[str],
     typer.Option("--backend", help="Pulumi state backend URL (default: file:// in the provisioner home).", envvar="PROVISIONER_BACKEND"),
 ]
+PreflightOption = Annotated[
+    bool,
+    typer.Option(
+        "--preflight",
+        help="Only check the account, read-only: identity, region, versions, offerings, quotas, permissions. Exit 1 if one fails.",
+    ),
+]
+NoPreflightOption = Annotated[
+    bool, typer.Option("--no-preflight", help="Skip the preflight checks that run before every real deploy.")
+]
 SIMULATION_BANNER = "SIMULATION: nothing is deployed to a real cloud."
 
 

@@ -11,6 +11,8 @@ from provisioner.cli._deploy_common import (
     EnvOption,
     FileOption,
     NameOption,
+    NoPreflightOption,
+    PreflightOption,
     RecipeArgument,
     RegionOption,
     SetOption,
@@ -55,11 +57,14 @@ def deploy_stack(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (prod asks otherwise).")] = False,
     output: OutputOption = OutputFormat.table,
     show_secrets: ShowSecretsOption = False,
+    preflight: PreflightOption = False,
+    no_preflight: NoPreflightOption = False,
 ) -> None:
     """Deploy a recipe for an environment and register what it created as a stack."""
     from provisioner.cli._context import open_registry
     from provisioner.lifecycle import deploy
 
+    _refuse_preflight_combination(preflight, no_preflight=no_preflight, plan=plan, compare_envs=compare_envs)
     if compare_envs:
         if not plan:
             from provisioner.errors import InputError
@@ -70,6 +75,9 @@ def deploy_stack(
     recipe_obj, request, args = resolve(
         recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
     )
+    if preflight:
+        _preflight_only(recipe_obj, request, args, simulate, output)
+        return
     engine = make_engine(simulate, request.backend)
     engine.check_available()
     registry = open_registry()
@@ -86,7 +94,10 @@ def deploy_stack(
 
     try:
         with graceful_sigint(), _sink(output, f"{verb} {request.stack_name}") as sink:
-            outcome = deploy(recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets)
+            outcome = deploy(
+                recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets,
+                preflight=not no_preflight,
+            )
     except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
     if output is OutputFormat.json:
@@ -184,6 +195,34 @@ def destroy_stack(
             f"(about ${cost:.2f}/month known); the registry still lists the stack. Rerun destroy-stack, "
             "or delete them as the report says"
         )
+
+
+def _refuse_preflight_combination(preflight: bool, *, no_preflight: bool, plan: bool, compare_envs: bool) -> None:
+    """--preflight only checks: it goes with no flag that asks for more (or for no checks)."""
+    from provisioner.errors import InputError
+
+    clashes = [flag for flag, given in (("--no-preflight", no_preflight), ("--plan", plan), ("--compare-envs", compare_envs)) if given]
+    if preflight and clashes:
+        raise InputError(f"--preflight only runs the read-only checks: it does not go with {clashes[0]}")
+
+
+def _preflight_only(recipe: Any, request: Any, args: Any, simulate: bool, output: OutputFormat) -> None:
+    """Run the checks, show them, and exit 1 if one failed; nothing is created or written."""
+    from provisioner.preflight.run import PreflightFailedError, failure_line, run_preflight
+
+    recipe.check(args, simulated=simulate, region=request.region)
+    report = run_preflight(recipe, request, args, simulated=simulate)
+    if output is OutputFormat.json:
+        print_json(report)
+    else:
+        if simulate:
+            info(SIMULATION_BANNER)
+        from provisioner.cli._output import print_table
+
+        rows = [(check.name, check.status.value, check.detail, check.fix or "-") for check in report.checks]
+        print_table(f"Preflight of {request.stack_name}", ["check", "status", "detail", "fix"], rows)
+    if not report.passed:
+        raise PreflightFailedError(failure_line(report))
 
 
 def _compare_envs(
