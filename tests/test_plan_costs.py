@@ -183,3 +183,29 @@ def test_an_eks_version_in_extended_support_on_the_plan_date_is_billed_at_the_ex
 
     assert cost.items[0].monthly_usd == monthly
     assert monthly in (eks.STANDARD_HOURLY_USD * 730, eks.EXTENDED_HOURLY_USD * 730)
+
+
+def test_a_staging_plan_pinned_to_a_version_in_extended_support_bills_the_extended_rate() -> None:
+    os.environ["PROVISIONER_FACTS_AS_OF"] = "2026-12-02"
+
+    cost = _staging_cost(
+        "--region", "us-east-1", "--set", "cluster.kubernetes_version=1.33", "--set", "cluster.allow_extended_support=true"
+    )
+
+    cluster = next(item for item in cost["items"] if item["resource_type"] == "aws:eks/cluster:Cluster")
+    assert (cluster["description"], cluster["monthly_usd"]) == ("EKS control plane 1.33, extended support", 438.0)
+    assert cost["total_monthly_usd"] == 759.53  # 394.53 with the cluster at 0.60 instead of 0.10 an hour
+
+
+@pytest.mark.parametrize(
+    ("region", "monthly"),
+    [
+        pytest.param("us-east-1", 36.5, id="us-east-1"),
+        pytest.param("eu-central-1", 41.61, id="eu-central-1"),  # (0.052 + 0.005) x 730
+        pytest.param("ap-south-1", None, id="no-table"),
+    ],
+)
+def test_a_leftover_is_priced_in_its_own_region(region: str, monthly: float | None) -> None:
+    from provisioner.pricing import aws_monthly_cost
+
+    assert aws_monthly_cost("nat-gateway", region=region) == monthly
