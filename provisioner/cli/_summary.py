@@ -1,7 +1,8 @@
 """Human summaries of deploy and destroy outcomes."""
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -9,6 +10,7 @@ from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
 if TYPE_CHECKING:
+    from provisioner.engine.base import ResourceRecord
     from provisioner.teardown.sweep_report import Leftover
     from provisioner.teardown.flow import TeardownReport
 
@@ -27,6 +29,8 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
         for (resource_type, op), count in sorted(by_type.items()):
             table.add_row(resource_type, op, str(count))
         console.print(table)
+        for line in key_settings(outcome.resources):
+            console.print(line, markup=False)
         if outcome.cost_estimate is not None:
             print_cost(console, outcome.cost_estimate)
         return
@@ -42,6 +46,50 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
         console.print(f"  provisioner stack describe {outcome.registered.stack}")
     for line in outcome.summary:
         console.print(line, markup=False)
+
+
+def key_settings(records: "Iterable[ResourceRecord]") -> list[str]:
+    """One line per big planned item (cluster, node pool, database) naming the settings that decide its cost."""
+    lines = []
+    for record in records:
+        describe = _KEY_SETTINGS.get(record.type)
+        if describe is not None and record.inputs is not None:
+            lines.append(f"{record.name}: {describe(record.inputs)}")
+    return lines
+
+
+def _nodes(instance: object, desired: object, low: object, high: object, spot: bool) -> str:
+    return f"{_count(desired)} x {instance} (scales {_count(low)}-{_count(high)}){', spot' if spot else ''}"
+
+
+def _count(value: object) -> str:
+    return str(int(value)) if isinstance(value, (int, float)) else "?"
+
+
+def _get(inputs: "Mapping[str, Any]", *path: str) -> Any:
+    value: Any = inputs
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+_KEY_SETTINGS: "dict[str, Callable[[Mapping[str, Any]], str]]" = {
+    "aws:eks/cluster:Cluster": lambda i: f"EKS, Kubernetes {i.get('version') or 'newest in standard support'}",
+    "aws:eks/nodeGroup:NodeGroup": lambda i: "node group, " + _nodes(
+        ", ".join(i.get("instanceTypes") or ["?"]), _get(i, "scalingConfig", "desiredSize"),
+        _get(i, "scalingConfig", "minSize"), _get(i, "scalingConfig", "maxSize"), i.get("capacityType") == "SPOT"),
+    "aws:rds/instance:Instance": lambda i: (
+        f"RDS {i.get('engine')} {i.get('engineVersion') or '(newest)'}, {i.get('instanceClass')}"
+        f"{', multi-AZ' if i.get('multiAz') else ''}"),
+    "gcp:container/cluster:Cluster": lambda i: (
+        f"GKE, release channel {_get(i, 'releaseChannel', 'channel') or 'default'}, {i.get('location')}"),
+    "gcp:container/nodePool:NodePool": lambda i: "node pool, " + _nodes(
+        _get(i, "nodeConfig", "machineType"), i.get("nodeCount"), _get(i, "autoscaling", "minNodeCount"),
+        _get(i, "autoscaling", "maxNodeCount"), bool(_get(i, "nodeConfig", "spot"))),
+    "gcp:sql/databaseInstance:DatabaseInstance": lambda i: (
+        f"Cloud SQL {i.get('databaseVersion')}, {_get(i, 'settings', 'edition')}, {_get(i, 'settings', 'tier')}"
+        f"{', regional' if _get(i, 'settings', 'availabilityType') == 'REGIONAL' else ''}"),
+}
 
 
 def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from provisioner.config import DeployRequest
 from provisioner.errors import InputError, OperationFailedError
@@ -32,8 +32,14 @@ class ResourceRecord(BaseModel):
     op: Op
     failed: bool = False
     message: str | None = None
-    # The planned inputs (for cost estimates); never serialised, since they can hold secrets.
-    inputs: dict[str, Any] | None = Field(None, exclude=True, repr=False)
+    # The planned inputs, plain (for cost estimates and summaries): they can hold secrets, so they are
+    # serialised as ``shown_inputs``, which the engine that made the record masks. None: not shown.
+    inputs: dict[str, Any] | None = Field(None, repr=False)
+    shown_inputs: dict[str, Any] | None = Field(None, exclude=True, repr=False)
+
+    @field_serializer("inputs")
+    def _masked(self, inputs: dict[str, Any] | None) -> dict[str, Any] | None:
+        return self.shown_inputs
 
 
 class OutputValue(BaseModel):

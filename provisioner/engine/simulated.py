@@ -81,6 +81,8 @@ def aws_emulation(region: str) -> Iterator[str]:
 
 
 _SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+# How a plan shows an input whose value exists only once another resource is made (an id, an ARN).
+UNKNOWN_INPUT = "(known after deploy)"
 
 
 def _as_stored(values: dict[str, Any]) -> Any:
@@ -97,6 +99,22 @@ def unwrap_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [unwrap_secrets(item) for item in value]
     return value
+
+
+def mask_secrets(value: Any) -> Any:
+    """Mock inputs as a plan shows them: secret values masked, values known only after the deploy named so."""
+    from pulumi.output import Unknown
+
+    from provisioner.secrets import MASK
+
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIGNATURE[0]) == _SECRET_SIGNATURE[1]:
+            return MASK
+        return {key: mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return UNKNOWN_INPUT if isinstance(value, Unknown) else value
+
 
 
 class _EmulatorMocks:
@@ -163,6 +181,7 @@ class _EmulatorMocks:
         key = f"{args.typ}::{args.name}"
         self.seen.add(key)
         inputs = unwrap_secrets(dict(args.inputs))
+        shown = mask_secrets(dict(args.inputs))
         if not args.custom:
             return "", {}
         if args.typ.startswith("pulumi:providers:"):
@@ -178,12 +197,12 @@ class _EmulatorMocks:
             self.sink.failed(urn, args.typ, message)
             raise RuntimeError(message)
         if self.preview:
-            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
             return (old.id if old else None), inputs
         if unchanged and old is not None:  # the state already holds it, as it is
             previous_outputs = self.store.unseal(old.sealed_state)
             if handler_for(args.typ).exists(old.id, previous_outputs, self.ctx):
-                self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
+                self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
                 return old.id, previous_outputs
             op = Op.CREATE  # deleted behind our back: made again
         self.sink.started(urn, args.typ, op)
@@ -223,7 +242,7 @@ class _EmulatorMocks:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
             self.state.pending = [p for p in self.state.pending if p.key != key]
             self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
-        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs))
+        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
 
