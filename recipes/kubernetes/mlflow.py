@@ -18,6 +18,7 @@ from recipes.kubernetes.auth import (
 )
 from recipes.kubernetes.labels import k8s_labels
 from recipes.kubernetes.settings import MlflowSettings
+from recipes.kubernetes.volumes import data_claim
 
 
 @dataclass
@@ -131,14 +132,11 @@ class MlflowServer(pulumi.ComponentResource):
         )
 
     def _create_volume(self) -> k8s.core.v1.PersistentVolumeClaim:
-        return k8s.core.v1.PersistentVolumeClaim(
+        return data_claim(
             f"{self._name}-data",
-            metadata=self._metadata("data"),
-            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteOnce"],
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": self._settings.storage_size}),
-                storage_class_name=(self._settings.storage_class or None),
-            ),
+            self._metadata("data"),
+            size=self._settings.storage_size,
+            storage_class=self._settings.storage_class,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -19,6 +19,7 @@ import pulumi_random as random
 from recipes.kubernetes import defaults
 from recipes.kubernetes.labels import k8s_labels
 from recipes.kubernetes.settings import ObjectStoreSettings
+from recipes.kubernetes.volumes import data_claim
 
 APP = "s3store"
 
@@ -96,15 +97,8 @@ class S3Store(pulumi.ComponentResource):
             string_data={defaults.S3STORE_CONFIG_FILE: pulumi.Output.secret(config)},
             opts=child,
         )
-        claim = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-data",
-            metadata=self._metadata("data"),
-            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteOnce"],
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.settings.storage_size}),
-                storage_class_name=(args.settings.storage_class or None),
-            ),
-            opts=child,
+        claim = data_claim(
+            f"{name}-data", self._metadata("data"), size=args.settings.storage_size, storage_class=args.settings.storage_class, opts=child
         )
         deployment = self._create_deployment(secret, claim)
         service = self._create_service()
