@@ -1,6 +1,6 @@
 """`provisioner facts check`: how old the dated cloud facts are, and what is about to lapse."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,14 +15,15 @@ app = typer.Typer(help="The dated cloud facts (versions, support dates, prices) 
 def check(
     *,
     as_of: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--as-of", help="Judge the facts on this date (YYYY-MM-DD); default PROVISIONER_FACTS_AS_OF, else today."),
     ] = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """List every fact source with its age; exit 1 when one is stale or a default is about to lapse."""
     from provisioner.facts import today
-    from provisioner.facts.check import MAX_AGE_DAYS, check as check_facts, parse_day
+    from provisioner.facts.check import MAX_AGE_DAYS, parse_day
+    from provisioner.facts.check import check as check_facts
 
     on = parse_day(as_of, "--as-of") if as_of is not None else today()
     report = check_facts(on)

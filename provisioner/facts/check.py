@@ -81,8 +81,10 @@ def _default_problems(on: date) -> list[str]:
     if left > DEFAULT_LAPSE_DAYS:
         return []
     return [
-        f"EKS default version {version.version} reaches the end of standard support on {version.end_of_standard} "
-        f"({left} days after {on}): record the newer EKS calendar in provisioner/facts/eks.py"
+        (
+            f"EKS default version {version.version} reaches the end of standard support on {version.end_of_standard} "
+            f"({left} days after {on}): record the newer EKS calendar in provisioner/facts/eks.py"
+        )
     ]
 
 
