@@ -83,7 +83,7 @@ def test_preflight_passes_on_a_fresh_moto_server(aws_endpoint: str) -> None:
         "quota: NAT gateways per AZ": ("ok", "NAT gateways per AZ: 0 of 5 used, 1 needed in eu-west-1a (limit: Service Quotas)"),
         "quota: EKS clusters": ("ok", "EKS clusters: 0 of 100 used, 1 needed (limit: AWS default, recorded 2026-12-01)"),
         "quota: RDS DB instances": ("ok", "RDS DB instances: 0 of 40 used, 1 needed (limit: AWS default, recorded 2026-12-01)"),
-        "permissions": ("skipped", "22 action(s) not run against a real IAM: moto has no SimulatePrincipalPolicy"),
+        "permissions": ("skipped", "the check of 22 action(s) was not run against a real IAM: moto has no SimulatePrincipalPolicy"),
     }
 
 

@@ -238,7 +238,7 @@ def check_permissions(
 ) -> Check:
     name = "permissions"
     if simulator is None:
-        return Check.skipped(name, f"{len(actions)} action(s) {SIMULATED_PERMISSIONS}")
+        return Check.skipped(name, f"the check of {len(actions)} action(s) was {SIMULATED_PERMISSIONS}")
     if caller_arn.endswith(":root"):
         return Check.ok(name, "the account's root user may do everything (use a role instead)")
     from botocore.exceptions import BotoCoreError, ClientError
