@@ -158,6 +158,6 @@ def estimate(
         region=region,
         items=items,
         not_priced=not_priced,
-        source=chosen.title if chosen else "no price table: the cluster's cloud is not known",
+        source=chosen.title if chosen else "the cluster's cloud is not known, so no price table applies",
         recorded=str(chosen.recorded) if chosen else "",
     )

@@ -209,3 +209,16 @@ def test_a_leftover_is_priced_in_its_own_region(region: str, monthly: float | No
     from provisioner.pricing import aws_monthly_cost
 
     assert aws_monthly_cost("nat-gateway", region=region) == monthly
+
+
+def test_a_cluster_only_plan_has_no_price_table_and_lists_its_items_as_not_priced() -> None:
+    result = deploy_cli("kubernetes", "--env", "staging", "--context", "kind-dev", "--plan", "--simulate")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "No prices: the cluster's cloud is not known, so no price table applies." in lines
+    assert (
+        "Not priced here (no cloud): kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-s3store-data, "
+        "kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-mlflow-data, "
+        "kubernetes:core/v1:Service kubernetes-staging-mlflow-svc"
+    ) in lines

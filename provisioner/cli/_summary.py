@@ -171,7 +171,10 @@ def print_cost(console: Console, cost: "CostEstimate") -> None:
     table.add_row("total", "", f"{cost.total_monthly_usd:,.2f}")
     console.print(table)
     where = " ".join(part for part in (cost.cloud, cost.region) if part) or "no cloud"
-    console.print(f"Prices for {where}: {cost.source}, recorded {cost.recorded}; {cost.note}.", markup=False)
+    if cost.cloud is None:
+        console.print(f"No prices: {cost.source}.", markup=False)
+    else:
+        console.print(f"Prices for {where}: {cost.source}, recorded {cost.recorded}; {cost.note}.", markup=False)
     if cost.not_priced:
         console.print(f"Not priced here ({where}): {', '.join(cost.not_priced)}", markup=False)
 
