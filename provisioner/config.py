@@ -59,8 +59,12 @@ class DeployRequest(BaseModel):
         """Pulumi stack name: the env, or the custom stack name when one was given."""
         return self.env if self.stack_name == default_stack_name(self.recipe, self.env) else self.stack_name
 
-    def context(self, *, simulated: bool = False, deployment_id: str | None = None) -> RecipeContext:
-        return RecipeContext(self.recipe, self.env, self.stack_name, self.region, simulated, deployment_id)
+    def context(
+        self, *, simulated: bool = False, deployment_id: str | None = None, previous_outputs: Mapping[str, Any] | None = None
+    ) -> RecipeContext:
+        return RecipeContext(
+            self.recipe, self.env, self.stack_name, self.region, simulated, deployment_id, dict(previous_outputs or {})
+        )
 
 
 def default_stack_name(recipe: str, env: str) -> str:
@@ -118,9 +122,10 @@ def _is_mapping(annotation: Any) -> bool:
     return any(_is_mapping(inner) for inner in get_args(annotation))
 
 
-def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> None:
-    """Raise InputError unless ``path`` names a setting of ``model`` (walking nested models)."""
+def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> Any:
+    """The annotation of the setting ``path`` names in ``model`` (walking nested models); InputError if none."""
     current: type[BaseModel] | None = model
+    annotation: Any = None
     for depth, part in enumerate(path):
         if current is None:
             raise InputError(f"--set {full}: {'.'.join(path[:depth])!r} has no sub-settings")
@@ -133,8 +138,9 @@ def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> None:
             raise InputError(f"--set {full}: unknown setting {part!r} (known: {known})")
         annotation = fields[part].annotation
         if _is_mapping(annotation) and _model_in(annotation) is None:
-            return  # free-form mapping: any key below it is allowed
+            return None  # free-form mapping: any key below it is allowed
         current = _model_in(annotation)
+    return annotation
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +197,8 @@ def resolve_request(
     merged = _deep_merge(merged, copy.deepcopy(section.args))
     for assignment in sets:
         path, value = parse_set(assignment)
-        _check_path(recipe.args_model, path, assignment.partition("=")[0])
+        if _check_path(recipe.args_model, path, assignment.partition("=")[0]) is str:
+            value = assignment.partition("=")[2]  # as typed: YAML would read 1.30 as the number 1.3
         _assign(merged, path, value)
     if context is not None:
         if recipe.context_field is None:

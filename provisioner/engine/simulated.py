@@ -32,6 +32,10 @@ from provisioner.recipe_api import Recipe, RecipeArgs, cloud_of, run_program
 from provisioner.retention import Node, identity_values, kept_keys, referenced_strings
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
+BIND_TIMEOUT_ENV = "PROVISIONER_SIMULATED_BIND_TIMEOUT"
+PVC_TYPE = "kubernetes:core/v1:PersistentVolumeClaim"
+STORAGE_CLASS_TYPE = "kubernetes:storage.k8s.io/v1:StorageClass"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 # Test hooks: kill -9 this process right after the create (or delete) call of the named resource
 # (name or type) returned, before its result is recorded: the worst moment for a crash.
 KILL_AFTER_CREATE_ENV = "PROVISIONER_TEST_KILL_AFTER_CREATE"
@@ -209,6 +213,8 @@ class _EmulatorMocks:
         try:
             if self.fail_on and self.fail_on in (args.name, args.typ):
                 raise RuntimeError(f"injected failure ({FAIL_ENV}={self.fail_on})")
+            if args.typ == PVC_TYPE:
+                self._wait_for_storage_class(inputs)
             handler = handler_for(args.typ)
             if old and handler.exists(old.id, self.store.unseal(old.sealed_state), self.ctx):
                 resource_id = old.id
@@ -245,6 +251,31 @@ class _EmulatorMocks:
         self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
+
+    def _wait_for_storage_class(self, inputs: dict[str, Any]) -> None:
+        """On EKS a claim naming no StorageClass binds only through a default one, which EKS 1.30+ does not ship.
+
+        Pulumi waits for a claim to bind; so does this, bounded, then fails naming the claim.
+        """
+        if (inputs.get("spec") or {}).get("storageClassName"):
+            return
+        with self._idle:
+            resources = list(self.state.resources)
+        if not any(r.type == "aws:eks/cluster:Cluster" for r in resources):
+            return  # not an EKS cluster: its storage classes are not ours to know
+        for resource in resources:
+            if resource.type == STORAGE_CLASS_TYPE:
+                annotations = (self.store.unseal(resource.sealed_state).get("metadata") or {}).get("annotations") or {}
+                if annotations.get(DEFAULT_CLASS_ANNOTATION) == "true":
+                    return
+        timeout = float(os.environ.get(BIND_TIMEOUT_ENV, "5"))
+        threading.Event().wait(timeout)
+        metadata = inputs.get("metadata") or {}
+        raise RuntimeError(
+            f"PersistentVolumeClaim {metadata.get('namespace', 'default')}/{metadata.get('name', '?')} stayed Pending for "
+            f"{timeout:.0f}s: it names no StorageClass and the EKS cluster has no default one (EKS 1.30+ ships none; "
+            "install the EBS CSI driver and a default StorageClass)"
+        )
 
     def _record_pending(self, operation: PendingOperation) -> None:
         """Write the operation to the state before the cloud call is sent (as Pulumi does)."""
@@ -395,7 +426,8 @@ class SimulatedEngine:
         ctx = self._context(request, deployment_id)
         state = old or SimulatedStackState(project=ctx.project, stack=ctx.stack, region=ctx.region)
         mocks = _EmulatorMocks(state, previous, self.store, ctx, preview=preview, sink=sink, fail_on=os.environ.get(FAIL_ENV))
-        recipe_context = request.context(simulated=True, deployment_id=deployment_id)
+        pinned = {key: value.value for key, value in self.outputs(request, recipe).items() if key in recipe.pinned_outputs}
+        recipe_context = request.context(simulated=True, deployment_id=deployment_id, previous_outputs=pinned)
         with self._emulation(recipe, ctx.region):
             if not preview:
                 state.status = "updating"

@@ -27,6 +27,7 @@ class AwsOutputs(MlflowOutputs):
     region: str
     vpc_id: str
     cluster_name: str
+    kubernetes_version: str
     cluster_arn: str
     oidc_issuer: str
     kubeconfig: str
@@ -59,6 +60,7 @@ class AwsRecipe(Recipe):
     retention = defaults.RETENTION
     cloud = "aws"
     outputs_model = AwsOutputs
+    pinned_outputs = ("kubernetes_version",)
     managed_namespaces = (k8s_defaults.MLFLOW_NAMESPACE, k8s_defaults.PIPELINES_NAMESPACE)
 
     def program(self, args: RecipeArgs, context: RecipeContext) -> None:
@@ -66,7 +68,7 @@ class AwsRecipe(Recipe):
 
         assert isinstance(args, AwsArgs)
         region = context.region or defaults.DEFAULT_REGION
-        stack = AwsMlopsStack(context.stack_name, args, region=region, tags=context.tags)
+        stack = AwsMlopsStack(context.stack_name, keep_resolved_version(args, context), region=region, tags=context.tags)
         export_stack_outputs(stack, region, args.mlflow)
 
     def registration(self, outputs: RecipeOutputs, context: RecipeContext) -> RegistrationPlan:
@@ -79,8 +81,34 @@ class AwsRecipe(Recipe):
             f"Cluster: aws eks update-kubeconfig --name {outputs.cluster_name} --region {outputs.region} "
             f"--alias {outputs.cluster_name}",
             f"Images: {outputs.repository_url}   Artifacts: s3://{outputs.bucket_name}",
+            *version_notes(outputs.kubernetes_version),
         ]
         return lines + mlflow_notes(outputs, context, f"{context.stack_name}-tracker")
+
+
+def keep_resolved_version(args: AwsArgs, context: RecipeContext) -> AwsArgs:
+    """The args with the Kubernetes version the stack already runs, unless the user names one: no silent upgrade."""
+    previous = context.previous_outputs.get("kubernetes_version")
+    if args.cluster.kubernetes_version or not previous:
+        return args
+    return args.model_copy(update={"cluster": args.cluster.model_copy(update={"kubernetes_version": str(previous)})})
+
+
+def version_notes(version: str) -> list[str]:
+    """What the dated EKS calendar says about the cluster's version: a newer one, or extended-support billing."""
+    from provisioner.facts import eks, today
+
+    on = today()
+    known, newest = eks.find(version), eks.default_version(on)
+    notes = []
+    if known is not None and known.support(on) == "extended":
+        notes.append(
+            f"Note: Kubernetes {version} is in EKS extended support since {known.end_of_standard} "
+            f"(${eks.EXTENDED_HOURLY_USD:.2f} per cluster-hour)."
+        )
+    if known is not None and newest != version and tuple(map(int, newest.split("."))) > tuple(map(int, version.split("."))):
+        notes.append(f"EKS {newest} is newer than this cluster's {version}: --set cluster.kubernetes_version={newest} upgrades it.")
+    return notes
 
 
 def export_stack_outputs(stack: Any, region: str, mlflow: MlflowSettings) -> None:
@@ -90,6 +118,7 @@ def export_stack_outputs(stack: Any, region: str, mlflow: MlflowSettings) -> Non
     pulumi.export("region", region)
     pulumi.export("vpc_id", stack.vpc_id)
     pulumi.export("cluster_name", stack.cluster_name)
+    pulumi.export("kubernetes_version", stack.kubernetes_version)
     pulumi.export("cluster_arn", stack.cluster_arn)
     pulumi.export("oidc_issuer", stack.oidc_issuer)
     pulumi.export("kubeconfig", stack.kubeconfig)

@@ -84,7 +84,13 @@ class GpuNodePoolSettings(NodePoolSettings):
 class EksClusterSettings(RecipeArgs):
     """The EKS control plane's version and logging, and its node groups."""
 
-    kubernetes_version: str = defaults.KUBERNETES_VERSION
+    kubernetes_version: str = Field(
+        "",
+        description="Empty: the newest version in standard support, resolved on the first deploy and kept after.",
+    )
+    allow_extended_support: bool = Field(
+        False, description="Accept a version in extended support (billed at the extended cluster-hour rate)."
+    )
     control_plane_logging: bool = False
     nodes: NodePoolSettings = Field(default_factory=NodePoolSettings)
     gpu_nodes: GpuNodePoolSettings = Field(default_factory=GpuNodePoolSettings)
@@ -94,6 +100,22 @@ class EksClusterSettings(RecipeArgs):
     def _version_syntax(cls, value: str) -> str:
         return check_kubernetes_version(value) if value else value
 
+
+    @model_validator(mode="after")
+    def _supported_by_eks(self) -> EksClusterSettings:
+        problem = eks_version_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def eks_version_problem(settings: EksClusterSettings) -> str | None:
+    """Why EKS would not take the pinned version today (by the dated facts); None when it would, or none is pinned."""
+    if not settings.kubernetes_version:
+        return None
+    from provisioner.facts import eks, today
+
+    return eks.version_problem(settings.kubernetes_version, today(), allow_extended_support=settings.allow_extended_support)
 
 
 class RdsSettings(DatabaseSettings):

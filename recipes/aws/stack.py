@@ -28,6 +28,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
 
     vpc_id: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
@@ -121,6 +122,19 @@ class AwsMlopsStack(pulumi.ComponentResource):
             )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=cluster.kubeconfig, opts=child)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage-class",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=defaults.STORAGE_CLASS,
+                labels=k8s_labels(tags, "storage"),
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cluster.storage_driver]),
+        )
         pipelines = PipelineNamespace(
             f"{name}-pipelines",
             PipelineNamespaceArgs(
@@ -148,10 +162,11 @@ class AwsMlopsStack(pulumi.ComponentResource):
                 service_annotations=k8s_defaults.AWS_NLB_SERVICE_ANNOTATIONS,
                 tags=tags,
             ),
-            opts=on_cluster,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[storage_class]),
         )
         self.vpc_id = network.vpc_id
         self.cluster_name = cluster.cluster_name
+        self.kubernetes_version = cluster.kubernetes_version
         self.cluster_arn = cluster.cluster_arn
         self.kubeconfig = cluster.kubeconfig
         self.oidc_issuer = cluster.oidc_issuer

@@ -155,12 +155,76 @@ def teardown_support(recipe: Any) -> list[str]:
     return [] if recipe.managed_namespaces else [f"recipe {recipe.name} declares no namespaces for pre-destroy"]
 
 
+def offered_versions(resources: list[Declared]) -> list[str]:
+    """EKS, RDS and Cloud SQL are asked only for what they offer, by the dated facts (as of the suite's run)."""
+    from provisioner.facts import cloudsql, eks, rds, today
+
+    broken = []
+    for r in resources:
+        if r.type == "aws:eks/cluster:Cluster" and eks.version_problem(str(r.inputs.get("version")), today(), allow_extended_support=False):
+            broken.append(r.name)
+        if r.type == "aws:rds/instance:Instance" and rds.version_problem(str(r.inputs.get("engineVersion"))):
+            broken.append(r.name)
+        if r.type == "gcp:sql/databaseInstance:DatabaseInstance":
+            settings = r.inputs.get("settings") or {}
+            if cloudsql.tier_problem(str(r.inputs.get("databaseVersion")), settings.get("edition"), str(settings.get("tier"))):
+                broken.append(r.name)
+    return broken
+
+
+def eks_storage_binds(resources: list[Declared]) -> list[str]:
+    """A stack with an EKS cluster brings the EBS CSI driver and a default StorageClass (EKS 1.30+ has neither)."""
+    broken = []
+    for cluster in (r for r in resources if r.type == "aws:eks/cluster:Cluster"):
+        driver = any(r.type == "aws:eks/addon:Addon" and r.inputs.get("addonName") == "aws-ebs-csi-driver" for r in resources)
+        default_class = any(
+            r.type == "kubernetes:storage.k8s.io/v1:StorageClass"
+            and ((r.inputs.get("metadata") or {}).get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+            for r in resources
+        )
+        if not (driver and default_class):
+            broken.append(cluster.name)
+    return broken
+
+
+def _checked_inputs(resource: Declared) -> list[tuple[Callable[[str], str], str]]:
+    """(rule, value) pairs of a declared resource that the input rules of user settings cover."""
+    from provisioner import input_rules as rules
+
+    inputs = resource.inputs
+    pairs = [(rules.check_image_reference, image) for image in images_in(inputs)]
+    if resource.type == "aws:eks/nodeGroup:NodeGroup":
+        pairs += [(rules.check_ec2_instance_type, t) for t in inputs.get("instanceTypes") or []]
+    if resource.type == "aws:eks/cluster:Cluster":
+        pairs.append((rules.check_kubernetes_version, str(inputs.get("version"))))
+    if resource.type == "aws:ec2/vpc:Vpc":
+        pairs.append((rules.check_vpc_cidr, str(inputs.get("cidrBlock"))))
+    if resource.type == "gcp:container/nodePool:NodePool":
+        pairs.append((rules.check_gce_machine_type, str((inputs.get("nodeConfig") or {}).get("machineType"))))
+    return pairs
+
+
+def valid_inputs(resources: list[Declared]) -> list[str]:
+    """What a recipe declares from its presets passes the rules users' settings pass (types, versions, images, ranges)."""
+    broken = []
+    for resource in resources:
+        try:
+            for check, value in _checked_inputs(resource):
+                check(value)
+        except ValueError:
+            broken.append(resource.name)
+    return broken
+
+
 RULES: dict[str, Callable[[list[Declared]], list[str]]] = {
     "ownership-tags": ownership_tags,
     "untagged-taggable": untagged_taggable,
     "guardrails": guardrails,
     "s3-public-access-blocked": s3_public_access_blocked,
+    "offered-versions": offered_versions,
+    "eks-storage-binds": eks_storage_binds,
     "banned-images": banned_images,
+    "valid-inputs": valid_inputs,
 }
 
 
@@ -200,6 +264,14 @@ BROKEN = [
         "banned-images", "aws",
         Declared("kubernetes:batch/v1:Job", "old-kaniko", {"spec": {"template": {"spec": {"containers": [{"image": "gcr.io/kaniko-project/executor:v1.23.2"}]}}}}),
         id="archived-kaniko-image",
+    ),
+    pytest.param("valid-inputs", "aws", Declared("aws:eks/nodeGroup:NodeGroup", "t9", {"instanceTypes": ["t9.mega"]}), id="unknown-instance-type"),
+    pytest.param("valid-inputs", "aws", Declared("aws:ec2/vpc:Vpc", "public-vpc", {"cidrBlock": "0.0.0.0/0"}), id="public-vpc-range"),
+    pytest.param("valid-inputs", "gcp", Declared("gcp:container/nodePool:NodePool", "bad-pool", {"nodeConfig": {"machineType": "t9.mega"}}), id="bad-machine-type"),
+    pytest.param(
+        "valid-inputs", "kubernetes",
+        Declared("kubernetes:apps/v1:Deployment", "shell-image", {"spec": {"template": {"spec": {"containers": [{"image": "mlflow; rm -rf /"}]}}}}),
+        id="image-with-shell",
     ),
     pytest.param("offered-versions", "aws", Declared("aws:eks/cluster:Cluster", "old-eks", {"version": "1.31"}), id="eks-past-support"),
     pytest.param("offered-versions", "aws", Declared("aws:rds/instance:Instance", "old-rds", {"engineVersion": "16.4"}), id="retired-rds-minor"),
@@ -310,6 +382,13 @@ def test_cloud_recipes_share_the_settings_vocabulary(recipe_name: str) -> None:
     assert issubclass(fields["database"].annotation, DatabaseSettings)
     assert issubclass(fields["cluster"].annotation.model_fields["nodes"].annotation, NodeRange)
     assert fields["mlflow"].annotation is MlflowSettings
+
+
+def test_the_storage_rule_fails_on_an_eks_stack_without_a_default_storage_class() -> None:
+    resources, _recipe = declared("aws", "staging")
+    without = [r for r in resources if r.type != "kubernetes:storage.k8s.io/v1:StorageClass"]
+
+    assert eks_storage_binds(without) == [next(r.name for r in resources if r.type == "aws:eks/cluster:Cluster")]
 
 
 # ----- maintained parts: the images each recipe runs, its image builder, its load balancer -----------
