@@ -120,6 +120,16 @@ def test_a_simulated_plan_with_stale_facts_warns_in_one_line() -> None:
     assert warnings == [STALE_WARNING.format(n=len(sources()) + 1)]
 
 
+def test_a_simulated_comparison_of_envs_with_stale_facts_warns_once() -> None:
+    os.environ["PROVISIONER_FACTS_AS_OF"] = "2027-05-01"
+
+    result = deploy_cli("gcp", "--plan", "--compare-envs", "--simulate", "--output", "json")
+
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "dated facts" in line]
+    assert warnings == [STALE_WARNING.format(n=len(sources()) + 1)]
+
+
 def test_a_simulated_plan_with_fresh_facts_does_not_warn() -> None:
     os.environ["PROVISIONER_FACTS_AS_OF"] = "2026-12-02"
 

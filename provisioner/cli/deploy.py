@@ -242,6 +242,9 @@ def _compare_envs(
         )
         engine = make_engine(simulate, request.backend)
         outcomes[env] = deploy(recipe_obj, request, args, engine, registry, NullSink(), preview=True)
+    from provisioner.cli.facts import warn_if_stale
+
+    warn_if_stale()
     if output is OutputFormat.json:
         print_json({"envs": outcomes})
         return
