@@ -506,3 +506,20 @@ def test_failure_line_names_each_failed_check_and_its_fix() -> None:
 
     assert failure_line(report) == "preflight of s failed: VPCs: 5 of 5 used, 1 needed (fix: free 1)"
 
+
+
+def test_a_redeploy_needs_no_quota_for_what_the_stack_already_has(aws_endpoint: str) -> None:
+    deployed = deploy_cli("aws", "--env", "staging", "--simulate", "--set", SUPPORTED, "--output", "json")
+    assert deployed.exit_code == 0, deployed.stderr
+
+    code, report, _ = _preflight_json("aws", "--env", "staging", "--simulate", "--set", SUPPORTED)
+
+    assert code == 0
+    quotas = {name: detail for name, (_status, detail) in _checks(report).items() if name.startswith("quota: ")}
+    assert quotas == {
+        "quota: VPCs": "VPCs: 2 of 5 used, 0 needed (limit: Service Quotas)",
+        "quota: Elastic IPs": "Elastic IPs: 1 of 5 used, 0 needed (limit: AWS default, recorded 2026-12-01)",
+        "quota: NAT gateways per AZ": "NAT gateways per AZ: 1 of 5 used, 0 needed in eu-west-1a (limit: Service Quotas)",
+        "quota: EKS clusters": "EKS clusters: 1 of 100 used, 0 needed (limit: AWS default, recorded 2026-12-01)",
+        "quota: RDS DB instances": "RDS DB instances: 1 of 40 used, 0 needed (limit: AWS default, recorded 2026-12-01)",
+    }

@@ -212,11 +212,11 @@ def check_quotas(clients: Callable[[str], Any], plan: AwsPlan, zones: list[str],
 
 
 def _nat_check(ec2: Any, service_quotas: Any, plan: AwsPlan, zones: list[str], stack: str) -> Check:
-    """The fullest chosen zone decides: the plan puts one NAT gateway in each zone it uses."""
+    """The fullest zone decides: the plan needs one NAT gateway in each zone it uses that has none of this stack's."""
     nats = [
         nat for page in ec2.get_paginator("describe_nat_gateways").paginate(
             Filters=[{"Name": "state", "Values": ["pending", "available"]}]
-        ) for nat in page["NatGateways"] if not _ours(nat.get("Tags"), stack)
+        ) for nat in page["NatGateways"]
     ]
     subnet_ids = sorted({nat["SubnetId"] for nat in nats})
     zone_of = {
@@ -224,13 +224,15 @@ def _nat_check(ec2: Any, service_quotas: Any, plan: AwsPlan, zones: list[str], s
         for page in (ec2.get_paginator("describe_subnets").paginate(SubnetIds=subnet_ids) if subnet_ids else [])
         for subnet in page["Subnets"]
     }
-    per_zone = Counter(zone_of.get(nat["SubnetId"], "") for nat in nats)
-    used_zones = zones[: plan.nat_count]
-    fullest = max(used_zones, key=lambda zone: per_zone[zone]) if used_zones else ""
+    used = Counter(zone_of.get(nat["SubnetId"], "") for nat in nats)
+    ours = Counter(zone_of.get(nat["SubnetId"], "") for nat in nats if _ours(nat.get("Tags"), stack))
     quota = quota_facts.NAT_GATEWAYS_PER_AZ
-    return _quota_check(
-        quota, quota_limit(service_quotas, quota), per_zone[fullest], 1 if used_zones else 0, f" in {fullest}" if fullest else ""
-    )
+    limit = quota_limit(service_quotas, quota)
+    if plan.nat_count == 0:
+        return _quota_check(quota, limit, 0, 0)
+    needs = [(zone, used[zone], 0 if ours[zone] else 1) for zone in zones[: plan.nat_count]]
+    zone, in_use, needed = max(needs, key=lambda need: need[1] + need[2])
+    return _quota_check(quota, limit, in_use, needed, f" in {zone}")
 
 
 def check_permissions(
