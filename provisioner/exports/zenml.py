@@ -27,7 +27,7 @@ ZENML_VERSION = "0.98.0"
 # orchestrator kubernetes/local/sagemaker/vertex, deployer kubernetes/local, artifact_store
 # s3/gcp/local, container_registry aws/gcp/default, data_validator evidently/great_expectations,
 # experiment_tracker mlflow/wandb, model_deployer mlflow/seldon, step_operator
-# kubernetes/sagemaker/vertex, alerter slack, image_builder kaniko/gcp/local, annotator
+# kubernetes/sagemaker/vertex, alerter slack, image_builder aws/kaniko/gcp/local, annotator
 # label_studio, model_registry mlflow, feature_store feast - so the table is empty. Plugin
 # flavors are written under their own name.
 ZENML_FLAVORS: dict[tuple[ComponentType, str], str] = {}
