@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -523,3 +524,18 @@ def test_a_redeploy_needs_no_quota_for_what_the_stack_already_has(aws_endpoint: 
         "quota: EKS clusters": "EKS clusters: 1 of 100 used, 0 needed (limit: AWS default, recorded 2026-12-01)",
         "quota: RDS DB instances": "RDS DB instances: 1 of 40 used, 0 needed (limit: AWS default, recorded 2026-12-01)",
     }
+
+
+def test_preflight_without_simulate_asks_the_account_boto3_is_configured_for(aws_endpoint: str, demo_recipe: Path) -> None:
+    """Here that account is the moto server (AWS_ENDPOINT_URL): no emulation is set up, no banner printed."""
+    code, report, stderr = _preflight_json("demo", "--env", "dev")
+
+    assert (code, report["simulated"], stderr) == (0, False, "")
+    assert _checks(report) == {"identity": ("ok", "arn:aws:sts::123456789012:user/moto (account 123456789012)")}
+
+
+def test_real_gcp_preflight_without_google_auth_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "google.auth.exceptions", None)
+
+    with pytest.raises(InputError, match=r"^GCP preflight needs google-auth: pip install 'provisioner\[gcp\]' \(or skip it with --no-preflight\)$"):
+        _gcp_preflight(None)  # type: ignore[arg-type]
