@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from provisioner.facts import node_pools
 from provisioner.input_rules import check_ec2_instance_type, check_kubernetes_version, check_vpc_cidr
 from provisioner.recipe_api import RecipeArgs
 from provisioner.recipe_settings import (
@@ -52,15 +53,10 @@ class NetworkSettings(RecipeArgs):
         return self
 
 
-# EKS service quota "Nodes per managed node group": 450 by default; recorded 2026-12-02 from
-# https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html
-EKS_MAX_NODES_PER_NODE_GROUP = 450
-
-
 class NodePoolSettings(NodeRange):
     """One EKS managed node group."""
 
-    node_limit: ClassVar[int | None] = EKS_MAX_NODES_PER_NODE_GROUP
+    node_limit: ClassVar[int | None] = node_pools.EKS_NODES_PER_MANAGED_NODE_GROUP
     node_limit_rule: ClassVar[str] = "EKS allows in a managed node group"
 
     instance_type: str = "t3.large"

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
+from provisioner.facts import node_pools
 from provisioner.input_rules import check_gce_machine_type
 from provisioner.recipe_api import RecipeArgs
 from provisioner.recipe_settings import (
@@ -21,15 +22,10 @@ from provisioner.recipe_settings import (
 from recipes.kubernetes.settings import WithMlflow
 
 
-# GKE quota "Nodes per node pool zone": 1000; recorded 2026-12-02 from
-# https://cloud.google.com/kubernetes-engine/quotas
-GKE_MAX_NODES_PER_POOL_ZONE = 1000
-
-
 class GkeNodePoolSettings(NodeRange):
     """The GKE node pool; ``desired``, ``min`` and ``max`` count nodes per zone, as GKE does."""
 
-    node_limit: ClassVar[int | None] = GKE_MAX_NODES_PER_POOL_ZONE
+    node_limit: ClassVar[int | None] = node_pools.GKE_NODES_PER_POOL_ZONE
     node_limit_rule: ClassVar[str] = "GKE allows in a node pool per zone"
 
     machine_type: str = "e2-standard-4"
