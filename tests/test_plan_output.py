@@ -77,3 +77,29 @@ def test_a_record_shows_only_its_masked_inputs_and_none_when_the_engine_gave_non
     assert "s3cr3t-generated-value" not in masked.model_dump_json() + unmasked.model_dump_json()
     assert unmasked.model_dump(mode="json")["inputs"] is None
     assert masked.inputs == {"password": "s3cr3t-generated-value"}  # kept plain for the cost estimate
+
+
+def _generated_passwords() -> list[str]:
+    """The values the simulated deploy generated for every RandomPassword, read from its sealed state."""
+    from provisioner.engine.simulated_state import SimulatedStateStore
+    from provisioner.paths import home
+    from provisioner.secrets import LocalFernetBackend
+
+    store = SimulatedStateStore(home() / "simulated", LocalFernetBackend(home() / "secrets.key"))
+    state = store.load("provisioner-aws", "staging")
+    assert state is not None
+    return [
+        store.unseal(r.sealed_state)["result"] for r in state.resources if r.type == "random:index/randomPassword:RandomPassword"
+    ]
+
+
+def test_a_deploy_shows_inputs_but_no_generated_password() -> None:
+    result = deploy_cli("aws", "--env", "staging", "--simulate", "--yes", "--output", "json")
+
+    assert result.exit_code == 0, result.stderr
+    resources = json.loads(result.stdout)["resources"]
+    [database] = _inputs_of(resources, "aws:rds/instance:Instance")
+    assert database["password"] == MASK
+    passwords = _generated_passwords()
+    assert len(passwords) == 3 and all(len(p) >= 32 for p in passwords)
+    assert [p for p in passwords if p in result.stdout + result.stderr] == []
