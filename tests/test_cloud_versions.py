@@ -160,3 +160,43 @@ def test_a_claim_with_no_storage_class_on_eks_without_a_default_waits_then_fails
         "PersistentVolumeClaim mlflow/aws-dev-mlflow-data stayed Pending for 1s: it names no StorageClass and the EKS "
         "cluster has no default one" in " ".join(result.stderr.split())
     )
+
+
+def _plan(recipe: str) -> list[dict[str, Any]]:
+    result = deploy_cli(recipe, "--env", "staging", "--simulate", "--plan", "--output", "json")
+    assert result.exit_code == 0, result.stderr
+    resources: list[dict[str, Any]] = json.loads(result.stdout)["resources"]
+    return resources
+
+
+def _images(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [image for key, item in value.items() for image in ([item] if key == "image" else _images(item))]
+    if isinstance(value, list):
+        return [image for item in value for image in _images(item)]
+    return []
+
+
+def test_the_aws_staging_plan_json_shows_supported_versions_binding_storage_and_maintained_images() -> None:
+    plan = _plan("aws")
+    by_type = {r["type"]: r["inputs"] for r in plan}
+
+    version = by_type["aws:eks/cluster:Cluster"]["version"]
+    assert eks.find(version).support(eks.date.fromisoformat(AS_OF)) == "standard"  # type: ignore[union-attr]
+    assert rds.version_problem(by_type["aws:rds/instance:Instance"]["engineVersion"]) is None
+    assert by_type["aws:eks/addon:Addon"]["addonName"] == "aws-ebs-csi-driver"
+    assert by_type["kubernetes:storage.k8s.io/v1:StorageClass"]["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "true"
+    }
+    images = _images([r["inputs"] for r in plan])
+    from recipes.kubernetes.defaults import MLFLOW_IMAGE
+
+    assert [image for image in images if "mlflow" in image] == [MLFLOW_IMAGE]
+    assert MLFLOW_IMAGE.startswith("ghcr.io/mlflow/mlflow:v") and MLFLOW_IMAGE.endswith("-full")
+    assert not [image for image in images if "minio" in image]
+
+
+def test_the_gcp_staging_plan_json_puts_cloud_sql_on_enterprise() -> None:
+    (database,) = [r["inputs"] for r in _plan("gcp") if r["type"] == "gcp:sql/databaseInstance:DatabaseInstance"]
+
+    assert database["settings"]["edition"] == "ENTERPRISE"
