@@ -127,6 +127,7 @@ def _deploy(
     )
     if preview:
         outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
+        outcome.summary = recipe.plan_notes(result.resources)
         return outcome
     context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)
     try:

@@ -282,6 +282,10 @@ class Recipe:
         """Turn the stack's outputs (``read_outputs``: the Outputs model) into components and connectors."""
         raise NotImplementedError
 
+    def plan_notes(self, resources: Sequence[Any]) -> list[str]:
+        """Lines a plan adds about what it would make (``resources``: the engine's records, with inputs)."""
+        return []
+
     def summary(self, outputs: Any, context: RecipeContext) -> list[str]:
         """Lines telling the user how to use what was deployed (no secret values)."""
         return []

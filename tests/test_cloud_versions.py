@@ -200,3 +200,14 @@ def test_the_gcp_staging_plan_json_puts_cloud_sql_on_enterprise() -> None:
     (database,) = [r["inputs"] for r in _plan("gcp") if r["type"] == "gcp:sql/databaseInstance:DatabaseInstance"]
 
     assert database["settings"]["edition"] == "ENTERPRISE"
+
+
+def test_the_plan_of_a_stack_on_an_older_version_says_a_newer_one_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISIONER_FACTS_AS_OF", "2026-01-10")
+    assert _deploy()["outputs"]["kubernetes_version"]["value"] == "1.34"
+    monkeypatch.setenv("PROVISIONER_FACTS_AS_OF", "2026-06-01")
+
+    plan = deploy_cli("aws", "--env", "staging", "--simulate", "--plan")
+
+    assert plan.exit_code == 0, plan.stderr
+    assert "EKS 1.35 is newer than this cluster's 1.34: --set cluster.kubernetes_version=1.35 upgrades it." in plan.stdout.splitlines()

@@ -33,6 +33,8 @@ def print_deploy_summary(outcome: DeployOutcome) -> None:
             console.print(line, markup=False)
         if outcome.cost_estimate is not None:
             print_cost(console, outcome.cost_estimate)
+        for line in outcome.summary:
+            console.print(line, markup=False)
         return
     counts = ", ".join(f"{n} {op}" for op, n in sorted(outcome.resource_counts.items())) or "no resource changes"
     console.print(f"[bold green]Deployed {outcome.stack}[/] ({where}): {counts}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from provisioner.recipe_api import (
@@ -74,6 +75,12 @@ class AwsRecipe(Recipe):
     def registration(self, outputs: RecipeOutputs, context: RecipeContext) -> RegistrationPlan:
         assert isinstance(outputs, AwsOutputs)
         return aws_registration(outputs, context)
+
+    def plan_notes(self, resources: Sequence[Any]) -> list[str]:
+        versions = [
+            str((r.inputs or {}).get("version")) for r in resources if r.type == "aws:eks/cluster:Cluster" and (r.inputs or {}).get("version")
+        ]
+        return [note for version in versions for note in version_notes(version)]
 
     def summary(self, outputs: RecipeOutputs, context: RecipeContext) -> list[str]:
         assert isinstance(outputs, AwsOutputs)
