@@ -25,6 +25,7 @@ AWS_OUTPUTS: dict[str, Any] = {
     "region": "eu-west-1",
     "vpc_id": "vpc-0team",
     "cluster_name": "embed-aws-dev",
+    "kubernetes_version": "1.34",
     "cluster_arn": "arn:aws:eks:eu-west-1:123456789012:cluster/embed-aws-dev",
     "oidc_issuer": "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
     "kubeconfig": "{}",
@@ -213,7 +214,7 @@ def test_the_cli_registers_a_kubernetes_project_guessed_from_its_outputs(tmp_pat
         pytest.param(
                 KUBERNETES_OUTPUTS, ["--recipe", "aws"],
                 "lack bucket_name, cluster_arn, cluster_name, connector_role_arn, database_address, image_builder_project, kubeconfig, "
-                "mlflow_role_arn, oidc_issuer, pipelines_role_arn, region, repository_url, sagemaker_role_arn, vpc_id, "
+                "kubernetes_version, mlflow_role_arn, oidc_issuer, pipelines_role_arn, region, repository_url, sagemaker_role_arn, vpc_id, "
                 "which the aws recipe's Outputs model requires",
                 id="wrong-recipe",
             ),
