@@ -70,7 +70,6 @@ class GcpImageBuilderConfig(FlavorConfig):
     location: str | None = Field(None, description="Cloud Build region; unset: the global endpoint.")
 
 
-
 class GcsArtifactStoreFlavor(Flavor):
     name = GCP
     type = ComponentType.ARTIFACT_STORE
