@@ -211,3 +211,22 @@ def test_the_plan_of_a_stack_on_an_older_version_says_a_newer_one_exists(monkeyp
 
     assert plan.exit_code == 0, plan.stderr
     assert "EKS 1.35 is newer than this cluster's 1.34: --set cluster.kubernetes_version=1.35 upgrades it." in plan.stdout.splitlines()
+
+
+def test_a_version_is_read_as_typed_on_the_command_line_and_must_be_quoted_in_a_file(tmp_path: Path) -> None:
+    typed = deploy_cli("aws", "--env", "dev", "--simulate", "--set", "cluster.kubernetes_version=1.30")
+    assert typed.exit_code == 2
+    assert typed.stderr.strip() == (
+        "error: invalid settings for recipe 'aws': field 'cluster': Kubernetes 1.30 is older than 1.31, whose EKS "
+        "extended support ended 2026-11-26: EKS creates no clusters on it (in standard support: 1.35, 1.34)"
+    )
+
+    config = tmp_path / "config.yaml"
+    config.write_text("args:\n  cluster:\n    kubernetes_version: 1.30\n")
+    unquoted = deploy_cli("aws", "--env", "dev", "--simulate", "-f", str(config))
+
+    assert unquoted.exit_code == 2
+    assert unquoted.stderr.strip() == (
+        "error: invalid settings for recipe 'aws': field 'cluster.kubernetes_version': quote the version in YAML "
+        "('1.3'): unquoted, 1.30 is read as the number 1.3"
+    )

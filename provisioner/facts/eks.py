@@ -80,6 +80,12 @@ def version_problem(version: str, on: date, *, allow_extended_support: bool) -> 
     known = find(version)
     standard = ", ".join(v.version for v in in_support(on))
     if known is None:
+        oldest = min(VERSIONS, key=lambda v: _key(v.version))
+        if _key(version) < _key(oldest.version):
+            return (
+                f"Kubernetes {version} is older than {oldest.version}, whose EKS extended support ended "
+                f"{oldest.end_of_extended}: EKS creates no clusters on it (in standard support: {standard})"
+            )
         return f"EKS has no Kubernetes {version} in the calendar recorded {SOURCE.recorded} (in standard support: {standard})"
     support = known.support(on)
     if support == "unreleased":

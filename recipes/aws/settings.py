@@ -91,11 +91,17 @@ class EksClusterSettings(RecipeArgs):
     nodes: NodePoolSettings = Field(default_factory=NodePoolSettings)
     gpu_nodes: GpuNodePoolSettings = Field(default_factory=GpuNodePoolSettings)
 
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: object) -> object:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"quote the version in YAML ('{value}'): unquoted, 1.30 is read as the number 1.3")
+        return value
+
     @field_validator("kubernetes_version")
     @classmethod
     def _version_syntax(cls, value: str) -> str:
         return check_kubernetes_version(value) if value else value
-
 
     @model_validator(mode="after")
     def _supported_by_eks(self) -> EksClusterSettings:
