@@ -182,10 +182,12 @@ def test_the_bucket_job_makes_both_buckets_and_fails_until_they_are_listed() -> 
     shell = "weed shell -master=kubernetes-dev-s3store.mlflow.svc.cluster.local:9333 -filer=kubernetes-dev-s3store.mlflow.svc.cluster.local:8888"
     assert container["command"] == [
         "sh", "-c",
-        f'for b in mlflow-artifacts pipeline-artifacts; do echo "s3.bucket.create -name $b" | {shell}; done; '
-        f"listing=$(echo s3.bucket.list | {shell}); "
-        'for b in mlflow-artifacts pipeline-artifacts; do echo "$listing" | grep -qw "$b" || '
-        '{ echo "bucket $b not created yet"; exit 1; }; done',
+        (
+            f'for b in mlflow-artifacts pipeline-artifacts; do echo "s3.bucket.create -name $b" | {shell}; done; '
+            f"listing=$(echo s3.bucket.list | {shell}); "
+            'for b in mlflow-artifacts pipeline-artifacts; do echo "$listing" | grep -qw "$b" || '
+            '{ echo "bucket $b not created yet"; exit 1; }; done'
+        ),
     ]
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "buckets"
 

@@ -7,8 +7,12 @@ import re
 from pydantic import Field, field_validator
 
 from provisioner.facts import images
-
-from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix, secret_field
+from provisioner.registry.flavors.base import (
+    Flavor,
+    FlavorConfig,
+    require_prefix,
+    secret_field,
+)
 from provisioner.registry.models import ComponentType, ResourceType
 
 S3 = "s3"

@@ -7,7 +7,6 @@ import re
 from pydantic import Field, PositiveInt, field_validator
 
 from provisioner.facts import images
-
 from provisioner.registry.flavors.base import Flavor, FlavorConfig, require_prefix
 from provisioner.registry.models import ComponentType, ResourceType
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from provisioner.facts import images
-
 from provisioner.registry.flavors.base import Flavor, FlavorConfig
 from provisioner.registry.models import ComponentType, ResourceType
 
