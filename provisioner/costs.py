@@ -157,7 +157,7 @@ def estimate(
         cloud=cloud,
         region=region,
         items=items,
-        not_priced=not_priced,
+        not_priced=sorted(not_priced),  # resources register concurrently: a stable order
         source=chosen.title if chosen else "the cluster's cloud is not known, so no price table applies",
         recorded=str(chosen.recorded) if chosen else "",
     )

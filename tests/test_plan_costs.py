@@ -218,7 +218,7 @@ def test_a_cluster_only_plan_has_no_price_table_and_lists_its_items_as_not_price
     lines = result.stdout.splitlines()
     assert "No prices: the cluster's cloud is not known, so no price table applies." in lines
     assert (
-        "Not priced here (no cloud): kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-s3store-data, "
-        "kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-mlflow-data, "
+        "Not priced here (no cloud): kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-mlflow-data, "
+        "kubernetes:core/v1:PersistentVolumeClaim kubernetes-staging-s3store-data, "
         "kubernetes:core/v1:Service kubernetes-staging-mlflow-svc"
     ) in lines

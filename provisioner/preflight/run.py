@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -86,8 +88,10 @@ def check_kube_context(context: str) -> Check:
     from kubernetes import config
     from kubernetes.config.config_exception import ConfigException
 
+    # The client reads KUBECONFIG once, when it is imported: name the file ourselves.
+    path = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0])
     try:
-        contexts, _active = config.list_kube_config_contexts()
+        contexts, _active = config.list_kube_config_contexts(config_file=path)
     except (ConfigException, OSError) as exc:
         return Check.fail("kubeconfig context", f"no kubeconfig to read: {exc}", "set KUBECONFIG, or create ~/.kube/config")
     names = sorted(item["name"] for item in contexts or [])

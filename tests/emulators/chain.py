@@ -112,7 +112,7 @@ def build_chain(ctx: EmulationContext, *, tags: dict[str, str] | None = None) ->
         })
     cluster = chain.add("aws:eks/cluster:Cluster", "cluster", {
         "roleArn": cluster_role.state["arn"],
-        "version": "1.30",
+        "version": "1.34",
         "vpcConfig": {"subnetIds": private_subnets, "endpointPrivateAccess": True, "endpointPublicAccess": True},
         "enabledClusterLogTypes": ["api", "audit"],
         "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True},
@@ -181,7 +181,7 @@ def build_chain(ctx: EmulationContext, *, tags: dict[str, str] | None = None) ->
 
     subnet_group = chain.add("aws:rds/subnetGroup:SubnetGroup", "db-subnets", {"subnetIds": private_subnets, "tags": tags})
     chain.add("aws:rds/instance:Instance", "db", {
-        "engine": "postgres", "engineVersion": "16.3", "instanceClass": "db.t4g.micro",
+        "engine": "postgres", "engineVersion": "16", "instanceClass": "db.t4g.micro",
         "allocatedStorage": 20, "maxAllocatedStorage": 100, "dbName": "mlflow", "username": "mlflow", "password": DB_PASSWORD,
         "dbSubnetGroupName": subnet_group.id, "vpcSecurityGroupIds": [chain["db-sg"].id],
         "storageEncrypted": True, "publiclyAccessible": False, "deletionProtection": False,

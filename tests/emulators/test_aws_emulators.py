@@ -224,7 +224,7 @@ def test_cluster_outputs_are_what_moto_describe_cluster_reports(chain: Chain) ->
 
     assert cluster.state["arn"] == described["arn"]
     assert cluster.state["endpoint"] == described["endpoint"]
-    assert cluster.state["version"] == described["version"] == "1.30"
+    assert cluster.state["version"] == described["version"] == "1.34"
     assert cluster.state["status"] == described["status"] == "ACTIVE"
     assert cluster.state["certificateAuthority"] == {"data": described["certificateAuthority"]["data"]}
     assert cluster.state["identities"] == [{"oidcs": [{"issuer": described["identity"]["oidc"]["issuer"]}]}]
@@ -249,7 +249,7 @@ def test_node_group_is_in_moto_with_the_cluster_version_and_its_settings(chain: 
 
     assert cluster_name == chain["cluster"].id
     assert group.state["arn"] == described["nodegroupArn"] and group.state["status"] == "ACTIVE"
-    assert described["version"] == "1.30"
+    assert described["version"] == "1.34"
     assert described["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 3}
     assert described["taints"] == [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}]
     assert described["nodeRole"] == chain["node-role"].state["arn"]
