@@ -111,6 +111,7 @@ def _deploy(
     show_secrets: bool,
 ) -> DeployOutcome:
     refuse_env_crossing(recipe, request, engine, registry, "deploy")
+    require_registration_rights(recipe, request, registry)
     result: EngineResult = engine.up(request, recipe, args, preview=preview, sink=sink)
     outcome = DeployOutcome(
         stack=request.stack_name,
@@ -147,6 +148,19 @@ def _deploy(
         ) from exc
     outcome.summary = [*plan.notes, *recipe.summary(outputs, context)]
     return outcome
+
+
+def require_registration_rights(recipe: Recipe, request: DeployRequest, registry: Registry) -> None:
+    """Before anything is deployed: may the user register what this recipe registers (its connectors, its stack)?
+
+    The recipe's mapping runs on placeholder outputs to learn the shape of its plan; registration
+    checks the same rights again on the real plan, in its own unit of work.
+    """
+    if recipe.outputs_model is None:
+        return  # the plan's shape is known only from real outputs; registration checks it then
+    placeholders = recipe.outputs_model.model_construct(**dict.fromkeys(recipe.outputs_model.model_fields, ""))
+    plan = recipe.registration(placeholders, request.context())
+    registry.check_deployment_rights(plan, request.context())
 
 
 def refuse_env_crossing(

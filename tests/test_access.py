@@ -183,3 +183,24 @@ def test_audit_log_filters_by_user_and_time_and_never_holds_secret_values(team: 
     assert all(e["user"] == ADMIN for e in cli_json("audit", "--user", ADMIN))
     assert "xoxb-1" not in json.dumps(everything)
     assert cli("audit", "--since", "yesterday").exit_code == 2
+
+
+def test_a_members_deploy_that_would_register_a_connector_exits_2_before_anything_is_deployed(aws_endpoint: str) -> None:
+    from pathlib import Path
+
+    from tests.helpers import s3_buckets
+
+    as_user(ADMIN)
+    assert cli("user", "set", MEMBER, "member").exit_code == 0
+    as_user(MEMBER)
+
+    result = deploy_cli("aws", "--env", "dev", "--simulate")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == "error: registering connectors needs the admin role; 'bob' is a member (ask an admin)"
+    assert s3_buckets() == [] and not (Path(os.environ["PROVISIONER_HOME"]) / "simulated").exists()  # nothing deployed
+    as_user(ADMIN)
+    denials = [(e["user"], e["action"], e["detail"]) for e in cli_json("audit", "--user", MEMBER) if e["result"] == "denied"]
+    assert denials == [(MEMBER, "deploy", "registering connectors needs the admin role; 'bob' is a member (ask an admin)")]
+    as_user(ADMIN)
+    assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0  # the admin's deploy registers it

@@ -131,6 +131,7 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "apply_deployment": (lambda r: r.apply_deployment(*_plan()), _refused("stack", "prod")),
     "deployment": (lambda r: r.deployment("prod"), _refused("anyone", "prod")),
     "deployment_id": (lambda r: r.deployment_id("prod"), _refused("anyone", "prod")),
+    "check_deployment_rights": (lambda r: r.check_deployment_rights(*_plan()), _refused("stack", "prod")),
     "unregister_deployment": (lambda r: r.unregister_deployment("prod"), _refused("stack", "prod")),
 }
 
@@ -211,6 +212,7 @@ SERVICE_CALLS: dict[str, Callable[[Registry, UnitOfWork], Any]] = {
     "DeploymentService.apply_deployment": lambda r, u: r.deployments.apply_deployment(u, *_plan()),
     "DeploymentService.deployment": lambda r, u: r.deployments.deployment(u, "prod"),
     "DeploymentService.deployment_id": lambda r, u: r.deployments.deployment_id(u, "prod"),
+    "DeploymentService.check_rights": lambda r, u: r.deployments.check_rights(u, *_plan()),
     "DeploymentService.unregister_deployment": lambda r, u: r.deployments.unregister_deployment(u, "prod"),
     "AuditService.entries": lambda r, u: r.audit.entries(u),
 }

@@ -46,6 +46,15 @@ class DeploymentService:
         self.rules = rules
         self.active = active
 
+    def check_rights(self, uow: UnitOfWork, plan: RegistrationPlan, context: RecipeContext) -> None:
+        """What registering ``plan`` needs of the acting user: the stack, and the admin role for each connector.
+
+        deploy-stack asks this before anything is deployed, and registration asks it again in its own unit of work.
+        """
+        uow.require(Need.STACK, context.stack_name, "registering the deployment")
+        for entry in plan.connectors:
+            uow.require(Need.ADMIN, entry.name, "registering connectors")
+
     def apply_deployment(self, uow: UnitOfWork, plan: RegistrationPlan, context: RecipeContext) -> DeploymentRecord:
         """Register a deployment's connectors, components and stack.
 
@@ -53,7 +62,7 @@ class DeploymentService:
         stack and the plan no longer has are removed. Objects of the same name that this stack
         does not manage are never taken over.
         """
-        uow.require(Need.STACK, context.stack_name, "registering the deployment")
+        self.check_rights(uow, plan, context)
         tx = uow.tx
         labels = {
             LABEL_STACK: context.stack_name,

@@ -322,6 +322,10 @@ class Registry:
         with self.audit.audited("deployment.register", context.stack_name), self.locks.hold(context.stack_name, "register"):
             return self.run(None, context.stack_name, lambda uow: self.deployments.apply_deployment(uow, plan, context))
 
+    def check_deployment_rights(self, plan: RegistrationPlan, context: RecipeContext) -> None:
+        """Raise PermissionDeniedError unless the user may register ``plan`` (deploy-stack audits the denial)."""
+        self.run(None, context.stack_name, lambda uow: self.deployments.check_rights(uow, plan, context))
+
     def deployment(self, stack_name: str) -> DeploymentRecord:
         """What deploy-stack registered for ``stack_name`` (empty if nothing)."""
         return self.run(None, stack_name, lambda uow: self.deployments.deployment(uow, stack_name))
