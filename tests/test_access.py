@@ -204,3 +204,25 @@ def test_a_members_deploy_that_would_register_a_connector_exits_2_before_anythin
     assert denials == [(MEMBER, "deploy", "registering connectors needs the admin role; 'bob' is a member (ask an admin)")]
     as_user(ADMIN)
     assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0  # the admin's deploy registers it
+
+
+def test_a_member_cannot_reach_an_admin_secret_through_a_reference(team: str) -> None:
+    as_user(MEMBER)
+    message = "reading secret values needs the admin role; 'bob' is a member"
+
+    _denied(
+        ("component", "register", "mine", "-t", "experiment_tracker", "-f", "mlflow", "-c", "tracking_uri=http://a.example",
+         "-c", "tracking_password={{secret:slack.token}}"),
+        team, message,
+    )
+    assert cli("component", "register", "mine", "-t", "experiment_tracker", "-f", "mlflow", "-c", "tracking_uri=http://a.example").exit_code == 0
+    _denied(("component", "update", "mine", "-c", "tracking_password={{secret:slack.token}}"), team, message)
+    as_user(ADMIN)
+    assert cli("component", "update", "mine", "-c", "tracking_password={{secret:slack.token}}").exit_code == 0
+    assert cli("component", "register", "o", "-t", "orchestrator", "-f", "local").exit_code == 0
+    assert cli("component", "register", "a", "-t", "artifact_store", "-f", "local", "-c", "path=/tmp/a").exit_code == 0
+    assert cli("stack", "register", "mine", "-c", "o", "-c", "a", "-c", "mine").exit_code == 0
+    as_user(MEMBER)  # an admin put the secret there: the member still may not read it
+    _denied(("component", "describe", "mine", "--show-secrets"), team, message)
+    _denied(("stack", "describe", "mine", "--show-secrets"), team, message)
+    assert "xoxb-1" not in cli("component", "describe", "mine").stdout

@@ -72,6 +72,7 @@ class CatalogService:
         connector = require(uow.tx.get_connector(name), "connector", name)
         if not show_secrets:
             return connector
+        _require_referenced_secrets(uow, connector.configuration)
         return connector.model_copy(update={"configuration": self.rules.vault.resolve(uow.tx, connector.configuration)})
 
     def use_connector(self, uow: UnitOfWork, name: str) -> tuple[Connector, dict[str, Any]]:
@@ -95,6 +96,7 @@ class CatalogService:
             uow.require(Need.CONNECTOR, spec.connector, f"linking component {spec.name!r}")
         else:
             uow.require(Need.ANYONE, spec.name, "registering components")
+        _require_referenced_secrets(uow, spec.config)
         return self.rules.write_component(uow.tx, spec, replace=replace)
 
     def update_component(
@@ -112,6 +114,7 @@ class CatalogService:
         linked = current.connector if connector is UNSET else connector
         if linked and linked != current.connector:
             uow.require(Need.CONNECTOR, linked, f"linking component {name!r}")
+        _require_referenced_secrets(uow, config or {})
         spec = ComponentSpec(
             name=current.name,
             type=current.type,
@@ -134,7 +137,14 @@ class CatalogService:
         """The component with its connector; with ``show_secrets``, secrets resolved for users allowed to use it."""
         uow.require(Need.COMPONENT if show_secrets else Need.ANYONE, name, "showing secrets")
         detail = self.rules.detail(uow.tx, require(uow.tx.get_component(name), "component", name))
-        return self.rules.with_secrets(uow.tx, detail) if show_secrets else detail
+        return self._revealed(uow, detail) if show_secrets else detail
+
+    def _revealed(self, uow: UnitOfWork, detail: ComponentDetail) -> ComponentDetail:
+        """The detail with its secrets resolved, once the user may read every secret it refers to."""
+        _require_referenced_secrets(uow, detail.config)
+        if detail.connector is not None:
+            _require_referenced_secrets(uow, detail.connector.configuration)
+        return self.rules.with_secrets(uow.tx, detail)
 
     def delete_component(self, uow: UnitOfWork, name: str) -> None:
         """Delete a component and its owned secret; refused while a stack uses it."""
@@ -180,7 +190,7 @@ class CatalogService:
             for component_type, cname in stack.components.items()
         }
         if show_secrets:
-            components = {t: self.rules.with_secrets(uow.tx, d) for t, d in components.items()}
+            components = {t: self._revealed(uow, d) for t, d in components.items()}
         return StackDetail(
             name=stack.name,
             active=self.active.get() == stack.name,
@@ -201,3 +211,11 @@ class CatalogService:
         """Remember ``name`` as this user's active stack (written once the check has committed)."""
         uow.require(Need.STACK, name, "using the stack")
         uow.tx.after_commit(lambda: self.active.set(name))
+
+
+def _require_referenced_secrets(uow: UnitOfWork, config: Mapping[str, Any]) -> None:
+    """A ``{{secret:NAME.KEY}}`` in a config reads that secret: whoever writes it must be allowed to read it."""
+    from provisioner.secrets import references_in
+
+    for secret_name, _key in sorted(references_in(config)):
+        uow.require(Need.SECRET, secret_name, f"referencing secret {secret_name!r}")
