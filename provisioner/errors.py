@@ -39,3 +39,7 @@ class OperationFailedError(ProvisionerError):
 
 class StackLockedError(InputError):
     """Another run holds the stack's lock."""
+
+
+class AuthenticationError(InputError):
+    """No valid API token: missing, unknown, expired or revoked, or its user is disabled."""

@@ -118,7 +118,9 @@ def register_from_stack(
     outputs = read.plain()
     plan = registration_plan(recipe_obj, outputs, context, read.describe())
     if registry is None:
-        registry = Registry.open()
+        from provisioner.client.open import open_registry
+
+        registry = open_registry()  # type: ignore[assignment]
     _refuse_env_crossing(registry, stack_name, env)
     record = registry.apply_deployment(plan, context)
     return RegisterOutcome(

@@ -56,7 +56,7 @@ def test_the_first_user_of_a_new_registry_is_admin(store_url: str) -> None:
 
     users = cli_json("user", "list")
 
-    assert users == [{"name": "dana", "role": "admin"}]
+    assert users == [{"name": "dana", "role": "admin", "disabled": False}]
 
 
 ADMIN_ONLY = [
@@ -112,7 +112,7 @@ def test_a_restricted_stack_refuses_other_members_but_not_the_granted_one(team: 
     as_user(OTHER)
     _denied(("component", "describe", "prod-bucket", "--show-secrets"), team, "showing secrets: stack 'prod' is restricted to bob")
     as_user(OTHER)
-    _denied(("connector", "describe", "aws-prod", "--show-secrets"), team, "showing secrets: connector 'aws-prod' serves restricted stack(s) prod")
+    _denied(("connector", "describe", "aws-prod", "--show-secrets"), team, "showing a connector's secrets needs the admin role; 'carol' is a member")
     as_user(OTHER)
     _denied(("component", "update", "prod-bucket", "-l", "team=x"), team, "updating component 'prod-bucket': stack 'prod' is restricted to bob")
     as_user(MEMBER)

@@ -23,12 +23,13 @@ from provisioner.registry.secret_service import SecretService
 from provisioner.registry.service import Registry
 from provisioner.registry.store import Store, Transaction
 from provisioner.registry.unit_of_work import UnitOfWork
+from provisioner.registry.tokens import TokenService
 from provisioner.registry.users import UserService
 from provisioner.secrets import default_backend
 from tests.helpers import raw_rows
 
 ADMIN, MEMBER = "alice", "bob"
-SERVICES = (UserService, SecretService, CatalogService, DeploymentService, AuditService)
+SERVICES = (UserService, SecretService, CatalogService, DeploymentService, AuditService, TokenService)
 # Public methods that are not registry operations, and so pass no gate themselves.
 NOT_OPERATIONS = {
     "Registry.open": "opens the registry (reads the configured secret backend)",
@@ -103,6 +104,7 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "revoke": (lambda r: r.revoke("prod", ADMIN), _refused("admin", "prod")),
     "stack_grants": (lambda r: r.stack_grants("prod"), _refused("anyone", "prod")),
     "audit_log": (lambda r: r.audit_log(), _refused("anyone", "audit")),
+    "verify_audit": (lambda r: r.verify_audit(), _refused("anyone", "audit")),
     "set_secret_backend": (lambda r: r.set_secret_backend("local", {}), _refused("admin", "local")),
     "secret_backend": (lambda r: r.secret_backend(), _refused("anyone", "secret_backend")),
     "set_secret": (lambda r: r.set_secret("db", {"password": "x"}), _refused("admin", "db")),
@@ -113,7 +115,7 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "register_connector": (lambda r: r.register_connector(ConnectorSpecX), _refused("admin", "c2")),
     "get_connector": (lambda r: r.get_connector("aws-prod"), _refused("anyone", "aws-prod")),
     "list_connectors": (lambda r: r.list_connectors(), []),
-    "describe_connector": (lambda r: r.describe_connector("aws-prod", show_secrets=True), _refused("connector", "aws-prod")),
+    "describe_connector": (lambda r: r.describe_connector("aws-prod", show_secrets=True), _refused("admin", "aws-prod")),
     "use_connector": (lambda r: r.use_connector("aws-prod"), _refused("connector", "aws-prod")),
     "delete_connector": (lambda r: r.delete_connector("aws-prod"), _refused("admin", "aws-prod")),
     "register_component": (lambda r: r.register_component(ComponentSpecX), _refused("anyone", "x")),
@@ -133,6 +135,14 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "deployment_id": (lambda r: r.deployment_id("prod"), _refused("anyone", "prod")),
     "check_deployment_rights": (lambda r: r.check_deployment_rights(*_plan()), _refused("stack", "prod")),
     "unregister_deployment": (lambda r: r.unregister_deployment("prod"), _refused("stack", "prod")),
+    "add_user": (lambda r: r.add_user("eve", Role.MEMBER), _refused("admin", "eve")),
+    "set_user_disabled": (lambda r: r.set_user_disabled(MEMBER, True), _refused("admin", MEMBER)),
+    "issue_token": (lambda r: r.issue_token(MEMBER), _refused("admin", MEMBER)),
+    "list_tokens": (lambda r: r.list_tokens(), _refused("admin", "tokens")),
+    "revoke_tokens": (lambda r: r.revoke_tokens(user=MEMBER), _refused("admin", MEMBER)),
+    "set_connector_disabled": (lambda r: r.set_connector_disabled("aws-prod", True), _refused("admin", "aws-prod")),
+    "record_outcome": (lambda r: r.record_outcome("deploy", "prod", "ok"), _refused("anyone", "prod")),
+    "clear_lock": (lambda r: r.clear_lock("prod"), _refused("stack", "prod")),
 }
 
 
@@ -169,7 +179,7 @@ def test_every_facade_method_asks_the_gate_and_a_refusal_writes_nothing(team: st
             call(registry)
 
     changed = _new_rows(team, before)
-    assert set(changed) <= {"audit_log"}  # no row written, changed or removed
+    assert set(changed) <= {"audit_log", "audit_head"}  # no row written, changed or removed (but the audit trail's)
     assert [row["result"] for row in changed.get("audit_log", [])] in ([], ["denied"])  # never an "ok"
     assert not (isolated_environ / "active-stack").exists()
 
@@ -215,6 +225,13 @@ SERVICE_CALLS: dict[str, Callable[[Registry, UnitOfWork], Any]] = {
     "DeploymentService.check_rights": lambda r, u: r.deployments.check_rights(u, *_plan()),
     "DeploymentService.unregister_deployment": lambda r, u: r.deployments.unregister_deployment(u, "prod"),
     "AuditService.entries": lambda r, u: r.audit.entries(u),
+    "AuditService.verify": lambda r, u: r.audit.verify(u),
+    "UserService.add_user": lambda r, u: r.users_service.add_user(u, "eve", Role.MEMBER),
+    "UserService.set_disabled": lambda r, u: r.users_service.set_disabled(u, MEMBER, True),
+    "CatalogService.set_connector_disabled": lambda r, u: r.catalog.set_connector_disabled(u, "aws-prod", True),
+    "TokenService.issue": lambda r, u: r.tokens.issue(u, MEMBER),
+    "TokenService.list": lambda r, u: r.tokens.list(u),
+    "TokenService.revoke": lambda r, u: r.tokens.revoke(u, user=MEMBER),
 }
 
 
@@ -262,7 +279,7 @@ MEMBER_REFUSED = [
     # reads that reveal secrets
     pytest.param(lambda r: r.describe_stack("prod", show_secrets=True), f"showing secrets: {RESTRICTED}", id="describe-stack"),
     pytest.param(lambda r: r.describe_component("prod-bucket", show_secrets=True), f"showing secrets: {RESTRICTED}", id="describe-component"),
-    pytest.param(lambda r: r.describe_connector("aws-prod", show_secrets=True), f"showing secrets: {CONNECTOR}", id="describe-connector"),
+    pytest.param(lambda r: r.describe_connector("aws-prod", show_secrets=True), f"showing a connector's secrets {ADMIN_ONLY}", id="describe-connector"),
     pytest.param(lambda r: r.use_connector("aws-prod"), f"using the connector: {CONNECTOR}", id="use-connector"),
     pytest.param(lambda r: r.describe_secret("component-prod-bucket", show_values=True),
                  f"reading secret 'component-prod-bucket': {RESTRICTED}", id="owned-secret-values"),
@@ -304,7 +321,7 @@ def test_a_member_without_access_is_refused_exactly_and_nothing_is_written(
 
     assert str(refused.value) == message
     changed = _new_rows(team, before)
-    assert set(changed) <= {"audit_log"}
+    assert set(changed) <= {"audit_log", "audit_head"}
     assert [(row["user"], row["result"], row["detail"]) for row in changed.get("audit_log", [])] in (
         [], [(MEMBER, "denied", message)]
     )

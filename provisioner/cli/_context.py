@@ -1,13 +1,14 @@
 """Lazy access to the registry, so that importing the CLI stays cheap."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
+    from provisioner.client.remote import RemoteRegistry
     from provisioner.registry.service import Registry
 
 
-def open_registry() -> "Registry":
-    """Open the registry of this machine (or PROVISIONER_STORE_URL)."""
-    from provisioner.registry.service import Registry
+def open_registry() -> Union["Registry", "RemoteRegistry"]:
+    """The registry server in client mode (provisioner login), else this machine's (or PROVISIONER_STORE_URL's)."""
+    from provisioner.client.open import open_registry as open_configured
 
-    return Registry.open()
+    return open_configured()

@@ -58,8 +58,8 @@ def register(
 def list_connectors(*, output: OutputOption = OutputFormat.table) -> None:
     """List registered connectors."""
     connectors = open_registry().list_connectors()
-    rows = [(c.name, c.type, c.auth_method, c.resource_types, c.env) for c in connectors]
-    render(connectors, output, "Service connectors", ["name", "type", "auth method", "resources", "env"], rows)
+    rows = [(c.name, c.type, c.auth_method, c.resource_types, c.env, "disabled" if c.disabled else "") for c in connectors]
+    render(connectors, output, "Service connectors", ["name", "type", "auth method", "resources", "env", "state"], rows)
 
 
 @app.command("describe")
@@ -91,6 +91,22 @@ def delete(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None
     info(f"Deleted connector {name!r}.")
 
 
+@app.command("disable")
+@report_errors
+def disable(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None:
+    """Stop a connector at once: it verifies and issues nothing until enabled again (admins only)."""
+    open_registry().set_connector_disabled(name, True)
+    info(f"Disabled connector {name!r}: no verification or credentials through it from now on.")
+
+
+@app.command("enable")
+@report_errors
+def enable(name: Annotated[str, typer.Argument(help="Connector name.")]) -> None:
+    """Let a disabled connector be used again (admins only)."""
+    open_registry().set_connector_disabled(name, False)
+    info(f"Enabled connector {name!r}.")
+
+
 @app.command("verify")
 @report_errors
 def verify(
@@ -105,13 +121,12 @@ def verify(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Authenticate with the connector and check what it reaches; exit 1 if something is unreachable."""
-    from provisioner.connectors import verify_connector
     from provisioner.errors import OperationFailedError
 
-    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
-    report = verify_connector(
-        connector, resolved, resource_id, _resource_type(resource_type)
-    )
+    # Gated and audited; in client mode the server verifies, and the connector's secrets never leave it.
+    from provisioner.connectors import use
+
+    report = use.verify(open_registry(), name, resource_id, _resource_type(resource_type))
     rows = [(c.resource_type, c.resource_id, "yes" if c.reachable else "NO", c.message) for c in report.checks]
     title = f"Connector {name} ({report.identity})" if report.identity else f"Connector {name}"
     render(report, output, title, ["resource type", "resource", "reachable", "message"], rows)
@@ -132,10 +147,9 @@ def list_resources(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """List the resources the connector reaches, by resource type."""
-    from provisioner.connectors import list_connector_resources
+    from provisioner.connectors import use
 
-    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
-    found = list_connector_resources(connector, resolved)
+    found = use.resources(open_registry(), name)  # gated and audited; on the server in client mode
     rows: list[tuple[object, ...]] = [
         (resource_type, resource) for resource_type, resources in found.resources.items() for resource in resources
     ]
@@ -161,12 +175,10 @@ def credentials(
     """Issue short-lived credentials scoped to one resource, as `export` lines (iam-role connectors only)."""
     import shlex
 
-    from provisioner.connectors import connector_credentials
+    # Minted where the connector's secrets are (the server in client mode); gated and audited.
+    from provisioner.connectors import use
 
-    connector, resolved = open_registry().use_connector(name)  # audited; refused for stacks you may not use
-    issued = connector_credentials(
-        connector, resolved, _resource_type(resource_type), resource_id
-    )
+    issued = use.credentials(open_registry(), name, _resource_type(resource_type), resource_id)
     shown = issued if show_secrets else issued.masked()
     if output is OutputFormat.json:
         print_json(shown)

@@ -2,7 +2,7 @@
 
 import typer
 
-from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, stack
+from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, server, stack
 
 app = typer.Typer(
     name="provisioner",
@@ -18,11 +18,18 @@ app.add_typer(flavor.app, name="flavor")
 app.add_typer(recipe.app, name="recipe")
 app.command("unlock")(recipe.unlock)
 app.add_typer(access.users_app, name="user")
-app.command("audit")(access.audit)
+app.add_typer(access.audit_app, name="audit")
 app.command("register")(register.register)
 app.add_typer(facts.app, name="facts")
+app.add_typer(server.app, name="server")
+app.command("login")(server.login)
+app.command("logout")(server.logout)
 
 
 def run() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -69,7 +69,7 @@ def unlock(
     from provisioner.errors import InputError
 
     _recipe, request, _args = resolve(recipe, env, config_file=None, sets=None, region=None, name=name, backend=backend)
-    cleared = open_registry().locks.clear(request.stack_name, force=force)
+    cleared = open_registry().clear_lock(request.stack_name, force=force)
     if cleared is not None:
         info(f"Cleared the registry lock of {request.stack_name} ({cleared.describe()}).")
     backend_url = request.backend or default_backend_url()

@@ -76,6 +76,9 @@ def referenced(configs: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
 
 def export_stack(registry: Registry, name: str) -> StackExport:
     """Our export of stack ``name``, read in one unit of work: configs keep their secret references."""
+    if getattr(registry, "remote", False):  # client mode: the server reads it, through its gate
+        remote: StackExport = registry.export_stack(name)
+        return remote
     with registry.unit() as uow:
         detail = registry.catalog.describe_stack(uow, name)
         known = {secret.name: secret for secret in registry.secrets.list_secrets(uow)}

@@ -87,6 +87,9 @@ def import_stack(registry: Registry, document: StackExport, *, name: str | None 
         InputError: every problem found (names taken, missing secrets, invalid configs, unknown
             flavors or connectors, permissions), in one message; nothing was written.
     """
+    if getattr(registry, "remote", False):  # client mode: the server imports it in its own unit of work
+        remote: ImportResult = registry.import_stack(document, name=name)
+        return remote
     stack_name = name or document.stack.name
     return registry.run("stack.import", stack_name, lambda uow: _Import(registry, uow, document, stack_name).run())
 

@@ -39,6 +39,7 @@ def current_user() -> str:
 class UserInfo(BaseModel):
     name: str
     role: Role
+    disabled: bool = False
 
 
 class AuditEntry(BaseModel):
@@ -91,12 +92,16 @@ class AccessGate:
 
     def role(self, tx: Transaction, user: str) -> Role:
         """The user's role; users nobody added are members."""
-        return Role(tx.users().get(user, Role.MEMBER.value))
+        state = tx.user_state(user)
+        return Role(state[0]) if state else Role.MEMBER
 
     def refusal(self, tx: Transaction, user: str, permission: Permission) -> str | None:
         """Why ``permission`` is refused to ``user``, or None when it is allowed."""
         need, target, what = permission.need, permission.target, permission.what
-        if need is Need.ANYONE or self.role(tx, user) is Role.ADMIN:
+        state = tx.user_state(user)
+        if state is not None and state[1]:
+            return f"user {user!r} is disabled: ask an admin (provisioner user enable {user})"
+        if need is Need.ANYONE or (state is not None and state[0] == Role.ADMIN.value):
             return None
         if need is Need.ADMIN:
             return f"{what} needs the admin role; {user!r} is a member (ask an admin)"
@@ -147,5 +152,6 @@ class AccessGate:
         if owner and owner.startswith("component:"):
             return self._component_refusal(tx, user, owner.split(":", 1)[1], what)
         if owner and owner.startswith("connector:"):
-            return self._connector_refusal(tx, user, owner.split(":", 1)[1], what)
+            # A connector's long-lived credentials stay with admins; members get short-lived ones.
+            return f"{what}: connector credentials are for admins; members use the connector (verify, credentials)"
         return f"reading secret values needs the admin role; {user!r} is a member"

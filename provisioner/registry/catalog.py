@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from provisioner.errors import PermissionDeniedError
 from provisioner.registry.access import Need
 from provisioner.registry.catalog_rules import CatalogRules, require
 from provisioner.registry.models import (
@@ -67,8 +68,8 @@ class CatalogService:
         return [c for c in uow.tx.list_connectors() if uow.allows(Need.ANYONE, c.name, "listing connectors")]
 
     def describe_connector(self, uow: UnitOfWork, name: str, *, show_secrets: bool = False) -> Connector:
-        """The connector; with ``show_secrets`` its configuration resolved, for users allowed to use it."""
-        uow.require(Need.CONNECTOR if show_secrets else Need.ANYONE, name, "showing secrets")
+        """The connector; with ``show_secrets`` its configuration resolved (admins only: long-lived credentials)."""
+        uow.require(Need.ADMIN if show_secrets else Need.ANYONE, name, "showing a connector's secrets")
         connector = require(uow.tx.get_connector(name), "connector", name)
         if not show_secrets:
             return connector
@@ -79,7 +80,14 @@ class CatalogService:
         """The connector and its resolved configuration, for users allowed to use it."""
         uow.require(Need.CONNECTOR, name, "using the connector")
         connector = require(uow.tx.get_connector(name), "connector", name)
+        if connector.disabled:
+            raise PermissionDeniedError(f"connector {name!r} is disabled by an admin: it verifies and issues nothing")
         return connector, self.rules.vault.resolve(uow.tx, connector.configuration)
+
+    def set_connector_disabled(self, uow: UnitOfWork, name: str, disabled: bool) -> Connector:
+        """Switch a connector off (nothing is issued through it from the next request on) or back on."""
+        uow.require(Need.ADMIN, name, "disabling or enabling connectors")
+        return require(uow.tx.set_connector_disabled(name, disabled), "connector", name)
 
     def delete_connector(self, uow: UnitOfWork, name: str) -> None:
         """Delete a connector and its owned secret (admins only); refused while components link to it."""

@@ -57,6 +57,16 @@ class StackLocks:
             with self._store.transaction() as tx:
                 tx.delete_lock(stack_name, lock.token)
 
+    def take(self, lock: LockInfo) -> bool:
+        """Take ``lock`` as described (a server takes it for a client); False when its holder already has it."""
+        with self._store.transaction() as tx:
+            return self._take(tx, lock)
+
+    def release(self, stack_name: str, token: str) -> bool:
+        """Release the lock if it still carries ``token``."""
+        with self._store.transaction() as tx:
+            return tx.delete_lock(stack_name, token)
+
     def _take(self, tx: Any, lock: LockInfo) -> bool:
         """Insert the lock row; False when this same process already holds it."""
         if tx.insert_lock(lock):

@@ -99,10 +99,26 @@ class ConnectorSpec(_Model):
 
 
 class Connector(ConnectorSpec):
-    """A registered service connector; secret configuration values are references."""
+    """A registered service connector; secret configuration values are references.
+
+    A disabled connector stays registered but is used for nothing: no verify, no credentials.
+    """
 
     created_at: datetime
     updated_at: datetime
+    disabled: bool = False
+
+
+class TokenInfo(_Model):
+    """An API token's record; the token itself is never stored (only its SHA-256)."""
+
+    id: int
+    user: str
+    prefix: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
 class StackSpec(_Model):

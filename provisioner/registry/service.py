@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +24,7 @@ from provisioner.registry.access import (
     current_user,
 )
 from provisioner.registry.audit import AuditService
+from provisioner.registry.audit_chain import ChainReport
 from provisioner.registry.catalog import UNSET, ActiveStackFile, CatalogService
 from provisioner.registry.catalog_rules import CatalogRules
 from provisioner.registry.deployments import DeploymentRecord, DeploymentService
@@ -35,13 +36,16 @@ from provisioner.registry.models import (
     ComponentType,
     Connector,
     ConnectorSpec,
+    LockInfo,
     SecretDetail,
     SecretInfo,
     Stack,
     StackDetail,
+    TokenInfo,
 )
 from provisioner.registry.secret_service import SECRET_BACKEND_SETTING, SecretService
 from provisioner.registry.store import Store
+from provisioner.registry.tokens import IssuedToken, TokenService
 from provisioner.registry.unit_of_work import UnitOfWork, unit_of_work
 from provisioner.registry.users import UserService
 from provisioner.registry.vault import SecretVault
@@ -66,6 +70,8 @@ class Registry:
         active_file: Path,
         user: str | None = None,
         gate: AccessGate | None = None,
+        *,
+        bootstrap: bool = True,
     ) -> None:
         self.store = store
         self.flavors = flavors
@@ -79,14 +85,21 @@ class Registry:
         self.secrets = SecretService(self.vault)
         self.catalog = CatalogService(self.rules, active)
         self.deployments = DeploymentService(self.rules, active)
-        self._bootstrap()
+        self.tokens = TokenService()
+        if bootstrap:
+            self._bootstrap()
 
     def _bootstrap(self) -> None:
+        """Embedded mode: the first user of a new registry is its admin.
+
+        "New" means no user and no audit row yet: emptying the users table of a used registry does
+        not make the next caller an admin.
+        """
         from sqlalchemy.exc import IntegrityError
 
         try:
             with self.store.transaction() as tx:
-                if not tx.users():  # the first user of a new registry is its admin
+                if not tx.users() and not tx.audit_count():
                     tx.save_user(self.user, Role.ADMIN.value)
                     tx.add_audit(user=self.user, action="user.bootstrap", target=self.user, result="ok", detail="first user: admin")
         except IntegrityError:
@@ -147,6 +160,26 @@ class Registry:
         with self.audit.audited(action, target):
             yield
 
+    def record_outcome(self, action: str, target: str, result: str, detail: str = "") -> None:
+        """Audit the outcome of work done outside the registry (a client's deploy or destroy)."""
+
+        def record(uow: UnitOfWork) -> None:
+            uow.require(Need.ANYONE, target, "reporting an outcome")
+            uow.tx.add_audit(user=uow.user, action=action, target=target, result=result, detail=" ".join(detail.split()))
+
+        self.run(None, target, record)
+
+    def clear_lock(self, stack_name: str, *, force: bool = False) -> LockInfo | None:
+        """Remove a stale lock (or any, with ``force``) for a user who may use the stack; audited."""
+
+        def clear(uow: UnitOfWork) -> LockInfo | None:
+            uow.require(Need.STACK, stack_name, "clearing the lock")
+            return None
+
+        self.run(None, stack_name, clear)
+        with self.audited("unlock", stack_name):
+            return self.locks.clear(stack_name, force=force)
+
     # ----- identity, access and audit ---------------------------------------------------------
 
     def role(self) -> Role:
@@ -169,7 +202,50 @@ class Registry:
         return self.run("user.set", f"{name}={role.value}", lambda uow: self.users_service.set_user(uow, name, role))
 
     def remove_user(self, name: str) -> None:
-        self.run("user.remove", name, lambda uow: self.users_service.remove_user(uow, name))
+        """Remove a user and revoke their tokens (admins only)."""
+
+        def remove(uow: UnitOfWork) -> None:
+            self.users_service.remove_user(uow, name)
+            uow.tx.revoke_tokens(user=name)
+
+        self.run("user.remove", name, remove)
+
+    def add_user(self, name: str, role: Role, *, lifetime: timedelta | None = None) -> IssuedToken:
+        """Add a user and issue their first API token, shown once (admins only)."""
+
+        def add(uow: UnitOfWork) -> IssuedToken:
+            self.users_service.add_user(uow, name, role)
+            return self.tokens.issue(uow, name, **({"lifetime": lifetime} if lifetime else {}))
+
+        return self.run("user.add", f"{name}={role.value}", add)
+
+    def set_user_disabled(self, name: str, disabled: bool) -> UserInfo:
+        """Disable a user (their tokens stop working on the next request) or enable them again."""
+        return self.run(
+            "user.disable" if disabled else "user.enable", name,
+            lambda uow: self.users_service.set_disabled(uow, name, disabled),
+        )
+
+    def issue_token(self, user: str, *, lifetime: timedelta | None = None, revoke_others: bool = False) -> IssuedToken:
+        """A new API token for ``user``; with ``revoke_others`` their older tokens stop working (rotation)."""
+
+        def issue(uow: UnitOfWork) -> IssuedToken:
+            issued = self.tokens.issue(uow, user, **({"lifetime": lifetime} if lifetime else {}))
+            if revoke_others:
+                for old in uow.tx.tokens(user):
+                    if old.id != issued.info.id and old.revoked_at is None:
+                        uow.tx.revoke_tokens(token_id=old.id)
+            return issued
+
+        return self.run("token.rotate" if revoke_others else "token.issue", user, issue)
+
+    def list_tokens(self, user: str | None = None) -> list[TokenInfo]:
+        return self.run(None, user or "tokens", lambda uow: self.tokens.list(uow, user))
+
+    def revoke_tokens(self, *, user: str | None = None, token_id: int | None = None) -> list[TokenInfo]:
+        """Revoke a user's tokens, or one token by id (admins only)."""
+        target = user if user is not None else f"token {token_id}"
+        return self.run("token.revoke", target, lambda uow: self.tokens.revoke(uow, user=user, token_id=token_id))
 
     def grant(self, stack_name: str, user: str) -> list[str]:
         """Restrict a stack to named users, adding ``user`` (admins only)."""
@@ -184,6 +260,10 @@ class Registry:
 
     def audit_log(self, *, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
         return self.run(None, "audit", lambda uow: self.audit.entries(uow, since=since, user=user))
+
+    def verify_audit(self) -> ChainReport:
+        """Check the audit log's hash chain and head; the report names the first broken row."""
+        return self.run(None, "audit", self.audit.verify)
 
     # ----- secrets ------------------------------------------------------------------------------
 
@@ -237,6 +317,13 @@ class Registry:
     def use_connector(self, name: str) -> tuple[Connector, dict[str, Any]]:
         """The connector and its resolved configuration, to authenticate with it (audited as connector.use)."""
         return self.run("connector.use", name, lambda uow: self.catalog.use_connector(uow, name))
+
+    def set_connector_disabled(self, name: str, disabled: bool) -> Connector:
+        """Disable a connector (it verifies and issues nothing from the next request on) or enable it."""
+        return self.run(
+            "connector.disable" if disabled else "connector.enable", name,
+            lambda uow: self.catalog.set_connector_disabled(uow, name, disabled),
+        )
 
     def delete_connector(self, name: str) -> None:
         """Delete a connector and its owned secret (admins only); refused while components link to it."""

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import NullPool
 
+from provisioner.registry.audit_chain import GENESIS, AuditLink, AuditRecord, ChainHead, link_hash
 from provisioner.registry.models import (
     Component,
     ComponentSpec,
@@ -22,6 +23,7 @@ from provisioner.registry.models import (
     SecretInfo,
     Stack,
     StackSpec,
+    TokenInfo,
 )
 
 
@@ -48,6 +50,7 @@ class _ConnectorRow(_Timestamps, _Base):
     resource_types: Mapped[list[str]] = mapped_column(JSON)
     env: Mapped[str | None] = mapped_column(String(64), nullable=True)
     labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    disabled: Mapped[bool] = mapped_column(default=False)
 
 
 class _ComponentRow(_Timestamps, _Base):
@@ -99,6 +102,21 @@ class _UserRow(_Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class _TokenRow(_Base):
+    """An API token: only its SHA-256 is kept; the token itself is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(128), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class _StackAccessRow(_Base):
@@ -118,6 +136,18 @@ class _AuditRow(_Base):
     target: Mapped[str] = mapped_column(String(200))
     result: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
+    seq: Mapped[int | None] = mapped_column(unique=True, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class _AuditHeadRow(_Base):
+    """The audit chain's head, kept outside the audit table: deleting the newest rows breaks the match."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column()
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class _LockRow(_Base):
@@ -165,6 +195,7 @@ def _connector(row: _ConnectorRow) -> Connector:
             "labels": dict(row.labels),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
+            "disabled": bool(row.disabled),
         }
     )
 
@@ -181,6 +212,13 @@ def _stack(row: _StackRow) -> Stack:
 
 def _lock(row: _LockRow) -> LockInfo:
     return LockInfo(name=row.name, operation=row.operation, user=row.user, host=row.host, pid=row.pid, token=row.token, since=row.since)
+
+
+def _token(row: _TokenRow) -> TokenInfo:
+    return TokenInfo(
+        id=row.id, user=row.user_name, prefix=row.prefix, label=row.label, created_at=row.created_at,
+        expires_at=row.expires_at, revoked_at=row.revoked_at,
+    )
 
 
 def _secret(row: _SecretRow) -> SecretInfo:
@@ -354,6 +392,64 @@ class Transaction:
         self._session.add(row)
         self._session.flush()
 
+    def user_state(self, name: str) -> tuple[str, bool] | None:
+        """The user's role and whether they are disabled; None for a user nobody added."""
+        row = self._session.execute(select(_UserRow.role, _UserRow.disabled).where(_UserRow.name == name)).one_or_none()
+        return (row[0], bool(row[1])) if row else None
+
+    def disabled_users(self) -> set[str]:
+        """Names of the users whose access is switched off."""
+        return set(self._session.scalars(select(_UserRow.name).where(_UserRow.disabled.is_(True))))
+
+    def set_user_disabled(self, name: str, disabled: bool) -> bool:
+        """Switch a user's access off or on; False when there is no such user."""
+        row = self._session.scalars(select(_UserRow).where(_UserRow.name == name)).one_or_none()
+        if row is None:
+            return False
+        row.disabled = disabled
+        self._session.flush()
+        return True
+
+    def set_connector_disabled(self, name: str, disabled: bool) -> Connector | None:
+        """Switch a connector off or on; None when there is no such connector."""
+        row = self._one(_ConnectorRow, name)
+        if row is None:
+            return None
+        row.disabled = disabled
+        self._session.flush()
+        return _connector(row)
+
+    # API tokens
+    def add_token(self, *, user: str, token_hash: str, prefix: str, label: str, expires_at: datetime) -> TokenInfo:
+        row = _TokenRow(user_name=user, token_hash=token_hash, prefix=prefix, label=label, expires_at=expires_at)
+        self._session.add(row)
+        self._session.flush()
+        return _token(row)
+
+    def token_by_hash(self, token_hash: str) -> TokenInfo | None:
+        row = self._session.scalars(select(_TokenRow).where(_TokenRow.token_hash == token_hash)).one_or_none()
+        return _token(row) if row else None
+
+    def tokens(self, user: str | None = None) -> list[TokenInfo]:
+        query = select(_TokenRow).order_by(_TokenRow.id)
+        if user is not None:
+            query = query.where(_TokenRow.user_name == user)
+        return [_token(row) for row in self._session.scalars(query)]
+
+    def revoke_tokens(self, *, user: str | None = None, token_id: int | None = None) -> list[TokenInfo]:
+        """Revoke a user's live tokens, or one token by id; returns those revoked now."""
+        query = select(_TokenRow).where(_TokenRow.revoked_at.is_(None))
+        if user is not None:
+            query = query.where(_TokenRow.user_name == user)
+        if token_id is not None:
+            query = query.where(_TokenRow.id == token_id)
+        revoked = []
+        for row in self._session.scalars(query):
+            row.revoked_at = _now()
+            revoked.append(row)
+        self._session.flush()
+        return [_token(row) for row in revoked]
+
     def delete_user(self, name: str) -> None:
         for row in self._session.scalars(select(_UserRow).where(_UserRow.name == name)):
             self._session.delete(row)
@@ -375,8 +471,42 @@ class Transaction:
         self._session.flush()
 
     def add_audit(self, *, user: str, action: str, target: str, result: str, detail: str) -> None:
-        self._session.add(_AuditRow(user=user, action=action, target=target[:200], result=result, detail=detail))
+        """Append a row to the audit chain: it takes the head's seq + 1 and a hash over the head's hash.
+
+        The head row is read FOR UPDATE, so on PostgreSQL concurrent appends queue on it until this
+        transaction ends (SQLite transactions are BEGIN IMMEDIATE already); the head moves to the new
+        row in the same transaction. ``at`` is computed here, before hashing, and stored as hashed.
+        """
+        head = self._audit_head(lock=True) or self._start_audit_head()
+        link = AuditLink(seq=head.seq + 1, at=_now(), user=user, action=action, target=target[:200], result=result,
+                         detail=detail, prev_hash=head.hash)
+        digest = link_hash(link)
+        self._session.add(_AuditRow(seq=link.seq, at=link.at, user=link.user, action=link.action, target=link.target,
+                                    result=link.result, detail=link.detail, prev_hash=link.prev_hash, hash=digest))
+        head.seq, head.hash = link.seq, digest
         self._session.flush()
+
+    def _audit_head(self, *, lock: bool, read: bool = False) -> _AuditHeadRow | None:
+        query = select(_AuditHeadRow).where(_AuditHeadRow.id == 1)
+        if lock:
+            query = query.with_for_update(read=read)
+        return self._session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+    def _start_audit_head(self) -> _AuditHeadRow:
+        """The head row, made from the last chained row when it is missing (migrations always write it)."""
+        from sqlalchemy.exc import IntegrityError
+
+        last = self._session.scalars(
+            select(_AuditRow).where(_AuditRow.seq.is_not(None)).order_by(_AuditRow.seq.desc()).limit(1)
+        ).one_or_none()
+        try:
+            with self._session.begin_nested():
+                self._session.add(_AuditHeadRow(id=1, seq=last.seq if last else 0, hash=last.hash if last else GENESIS))
+        except IntegrityError:  # another transaction made it first; wait for it like any append
+            pass
+        head = self._audit_head(lock=True)
+        assert head is not None
+        return head
 
     def audit(self, *, since: datetime | None = None, user: str | None = None) -> list[dict[str, Any]]:
         query = select(_AuditRow).order_by(_AuditRow.id)
@@ -388,6 +518,25 @@ class Transaction:
             {"at": r.at, "user": r.user, "action": r.action, "target": r.target, "result": r.result, "detail": r.detail}
             for r in self._session.scalars(query)
         ]
+
+    def audit_count(self) -> int:
+        from sqlalchemy import func
+
+        return int(self._session.scalar(select(func.count()).select_from(_AuditRow)) or 0)
+
+    def audit_chain(self) -> tuple[list[AuditRecord], ChainHead | None]:
+        """Every audit row with its chain fields (by seq; rows without one last, by id) and the chain head.
+
+        The head is read first with a share lock, so no append commits between the two reads on PostgreSQL.
+        """
+        head = self._audit_head(lock=True, read=True)
+        query = select(_AuditRow).order_by(_AuditRow.seq.is_(None), _AuditRow.seq, _AuditRow.id)
+        records = [
+            AuditRecord(id=r.id, seq=r.seq, at=r.at, user=r.user, action=r.action, target=r.target, result=r.result,
+                        detail=r.detail or "", prev_hash=r.prev_hash or "", hash=r.hash or "")
+            for r in self._session.scalars(query)
+        ]
+        return records, (ChainHead(seq=head.seq, hash=head.hash) if head else None)
 
     def setting(self, key: str) -> dict[str, Any] | None:
         row = self._session.scalars(select(_SettingRow).where(_SettingRow.key == key)).one_or_none()
@@ -451,15 +600,17 @@ def _configure_sqlite(engine: Engine) -> None:
 class Store:
     """The registry database; its schema is migrated to this client's head on open (Alembic)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pooled: bool = False) -> None:
         self.url = url
-        # No pool: each CLI run is short, and idle pooled connections would pile up on a shared server.
         sqlite = url.startswith("sqlite")
         if sqlite:
             from provisioner.paths import private_sqlite_file
 
             private_sqlite_file(url)
-        self._engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60} if sqlite else {})
+        # A CLI run is short and needs no pool (idle pooled connections would pile up on a shared
+        # database); the server keeps a small pool, since a new PostgreSQL connection costs milliseconds.
+        pool: dict[str, Any] = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True} if pooled else {"poolclass": NullPool}
+        self._engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {}, **pool)
         if sqlite:
             _configure_sqlite(self._engine)
         from provisioner.registry.schema import migrate

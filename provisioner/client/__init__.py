@@ -1,0 +1,1 @@
+"""Client mode: the CLI talks to a registry server over httpx instead of opening the database."""
