@@ -62,10 +62,13 @@ class RemoteLocks:
         token = random.token_hex(16)
         body = {"operation": operation, "host": socket.gethostname(), "pid": os.getpid(), "token": token}
         taken = self._registry.call("POST", f"/locks/{stack_name}", json=body)["taken"]
+        if taken:
+            self._registry.held_locks[stack_name] = token
         try:
             yield
         finally:
             if taken:
+                self._registry.held_locks.pop(stack_name, None)
                 self._registry.call("DELETE", f"/locks/{stack_name}", params={"token": token})
 
 
@@ -83,6 +86,7 @@ class RemoteRegistry:
         )
         self._active = ActiveStackFile(active_file or home() / "active-stack")
         self._whoami: dict[str, str] | None = None
+        self.held_locks: dict[str, str] = {}  # stack -> token of the lock this process holds on the server
 
     # ----- transport ------------------------------------------------------------------------------
 
@@ -342,7 +346,8 @@ class RemoteRegistry:
         return {"plan": TypeAdapter(type(plan)).dump_python(plan, mode="json"), "context": _context_dict(context)}
 
     def apply_deployment(self, plan: Any, context: Any) -> DeploymentRecord:
-        return self._send("POST", "/deployments", DeploymentRecord, self._deployment_body(plan, context))
+        body = {**self._deployment_body(plan, context), "lock_token": self.held_locks.get(context.stack_name)}
+        return self._send("POST", "/deployments", DeploymentRecord, body)
 
     def check_deployment_rights(self, plan: Any, context: Any) -> None:
         self.call("POST", "/deployments/check", json=self._deployment_body(plan, context))

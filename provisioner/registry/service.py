@@ -404,10 +404,23 @@ class Registry:
 
     # ----- deployments --------------------------------------------------------------------------
 
-    def apply_deployment(self, plan: RegistrationPlan, context: RecipeContext) -> DeploymentRecord:
-        """Register a deployment's connectors, components and stack in one unit of work, under the stack's lock."""
-        with self.audit.audited("deployment.register", context.stack_name), self.locks.hold(context.stack_name, "register"):
-            return self.run(None, context.stack_name, lambda uow: self.deployments.apply_deployment(uow, plan, context))
+    def apply_deployment(
+        self, plan: RegistrationPlan, context: RecipeContext, *, held_lock: str | None = None
+    ) -> DeploymentRecord:
+        """Register a deployment's connectors, components and stack in one unit of work, under the stack's lock.
+
+        ``held_lock``: the token of the lock a client took for its deploy (a server registers under it);
+        without it, or when the stack's lock no longer carries it, the lock is taken here.
+        """
+        def register(uow: UnitOfWork) -> DeploymentRecord:
+            return self.deployments.apply_deployment(uow, plan, context)
+
+        with self.audit.audited("deployment.register", context.stack_name):
+            holder = self.locks.holder(context.stack_name) if held_lock else None
+            if holder is not None and holder.token == held_lock and holder.user == self.user:
+                return self.run(None, context.stack_name, register)
+            with self.locks.hold(context.stack_name, "register"):
+                return self.run(None, context.stack_name, register)
 
     def check_deployment_rights(self, plan: RegistrationPlan, context: RecipeContext) -> None:
         """Raise PermissionDeniedError unless the user may register ``plan`` (deploy-stack audits the denial)."""

@@ -133,6 +133,7 @@ class ResourceRequest(BaseModel):
 class DeploymentRequest(BaseModel):
     plan: dict[str, Any]
     context: dict[str, Any]
+    lock_token: str | None = None  # the lock the client holds for this deploy
 
     def parsed(self) -> tuple[RegistrationPlan, RecipeContext]:
         try:
@@ -386,7 +387,7 @@ def _deployments(router: APIRouter) -> None:
     @router.post("/deployments", tags=["deployments"])
     def apply_deployment(body: DeploymentRequest, registry: RegistryDep) -> DeploymentRecord:
         plan, context = body.parsed()
-        return registry.apply_deployment(plan, context)
+        return registry.apply_deployment(plan, context, held_lock=body.lock_token)
 
     @router.get("/deployments/{stack}", tags=["deployments"])
     def deployment(stack: str, registry: RegistryDep) -> DeploymentRecord:

@@ -174,3 +174,25 @@ def test_the_token_file_is_private_and_login_checks_the_token(server: RunningSer
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
     assert cli_json("user", "list")[0]["name"] == "admin"  # the saved login is used
     assert cli("logout").exit_code == 0 and not saved.exists()
+
+
+def test_an_admins_deploy_and_destroy_in_client_mode_register_and_unregister_on_the_server(
+    server: RunningServer, aws_endpoint: str
+) -> None:
+    """The engine runs here; the lock, the registration (under the client's lock) and the audit are the server's."""
+    from tests.helpers import destroy_cli
+
+    server.use(server.admin_token)
+    deployed = deploy_cli("aws", "--env", "dev", "--simulate")
+    stacks = [s["name"] for s in cli_json("stack", "list")]
+    destroyed = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
+
+    assert deployed.exit_code == 0, deployed.stderr
+    assert stacks == ["aws-dev"]
+    assert destroyed.exit_code == 0, destroyed.stderr
+    assert cli_json("stack", "list") == [] and cli_json("connector", "list") == []
+    trail = [(e["user"], e["action"], e["result"]) for e in cli_json("audit") if e["target"] == "aws-dev"]
+    assert trail == [
+        ("admin", "deployment.register", "ok"), ("admin", "deploy", "ok"),
+        ("admin", "deployment.unregister", "ok"), ("admin", "destroy", "ok"),
+    ]
