@@ -23,10 +23,14 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
+AUDIT_TABLES = frozenset({"audit_log", "audit_head"})  # the audit trail: its rows and its chain's head
+
+
 def raw_rows(url: str, *, include_audit: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Every row of every registry table, as plain dicts, straight from the database.
 
-    The audit log is left out unless asked for: it records every attempt, refused ones included.
+    The audit trail (log and chain head) is left out unless asked for: it records every attempt,
+    refused ones included.
     """
     engine = create_engine(url)
     metadata = MetaData()
@@ -35,7 +39,7 @@ def raw_rows(url: str, *, include_audit: bool = False) -> dict[str, list[dict[st
         rows = {
             table.name: [dict(row._mapping) for row in connection.execute(select(table))]
             for table in metadata.sorted_tables
-            if include_audit or table.name != "audit_log"
+            if include_audit or table.name not in AUDIT_TABLES
         }
     engine.dispose()
     return rows

@@ -1,5 +1,5 @@
-"""Registry migrations: a 0.1.0 registry upgrades with every row kept, concurrent upgrades are safe,
-and an older client refuses a newer schema with one line."""
+"""Registry migrations: a 0.1.0 registry upgrades with every row kept (its audit rows chained), concurrent
+upgrades are safe, and an older client refuses a newer schema with one line."""
 
 from __future__ import annotations
 
@@ -42,6 +42,22 @@ def _without_schema_row(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list
     return {table: [r for r in rows[table] if not (table == "settings" and r["key"] == schema.SCHEMA_SETTING)] for table in V1_TABLES}
 
 
+def _v1_columns(upgraded: dict[str, list[dict[str, Any]]], before: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The upgraded rows cut down to the columns 0.1.0 had (later revisions add columns)."""
+    return {t: [{k: v for k, v in row.items() if k in before[t][0]} for row in upgraded[t]] for t in V1_TABLES}
+
+
+def _assert_chained_in_id_order(audit_rows: list[dict[str, Any]], head: list[dict[str, Any]]) -> None:
+    """Revision 0003 gave the audit rows seq 1..n in id order, each linked to the hash of the one before,
+    and a head at the last row."""
+    from provisioner.registry.audit_chain import GENESIS
+
+    ordered = sorted(audit_rows, key=lambda r: r["id"])
+    assert [r["seq"] for r in ordered] == list(range(1, len(ordered) + 1))
+    assert [r["prev_hash"] for r in ordered] == [GENESIS] + [r["hash"] for r in ordered[:-1]]
+    assert head == [{"id": 1, "seq": len(ordered), "hash": ordered[-1]["hash"]}]
+
+
 def test_the_known_revisions_are_exactly_the_packaged_scripts() -> None:
     from alembic.script import ScriptDirectory
 
@@ -61,12 +77,28 @@ def test_a_0_1_0_registry_upgrades_in_place_and_every_row_survives(isolated_envi
     assert described.exit_code == 0, described.stderr
     assert secret.exit_code == 0 and "s3cret-v1" in secret.stdout  # encrypted with 0.1.0's key, still readable
     after = raw_rows(url, include_audit=True)
-    assert after["locks"] == [] and {"alembic_version", "locks"} <= set(after)
+    assert after["locks"] == [] and after["api_tokens"] == [] and {"alembic_version", "locks", "audit_head"} <= set(after)
     upgraded = _without_schema_row(after)
-    assert {t: upgraded[t] for t in V1_TABLES if t != "audit_log"} == {t: before[t] for t in V1_TABLES if t != "audit_log"}
-    assert upgraded["audit_log"][: len(before["audit_log"])] == before["audit_log"]  # old audit rows untouched
+    kept = _v1_columns(upgraded, before)
+    assert {t: kept[t] for t in V1_TABLES if t != "audit_log"} == {t: before[t] for t in V1_TABLES if t != "audit_log"}
+    assert kept["audit_log"][: len(before["audit_log"])] == before["audit_log"]  # old audit rows untouched
+    assert [r["disabled"] for r in upgraded["users"] + upgraded["connectors"]] == [False] * 3  # 0003: nobody disabled
+    _assert_chained_in_id_order(after["audit_log"], after["audit_head"])
     with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(schema.HEAD,)]
+
+
+def test_a_0_1_0_registry_upgraded_passes_audit_verify(isolated_environ: Path) -> None:
+    before = _v1_rows()
+    url = _v1_home(isolated_environ)
+    os.environ["PROVISIONER_USER"] = "alice"
+
+    verified = cli("audit", "verify")
+
+    assert (verified.exit_code, verified.stderr) == (0, "")
+    rows = len(before["audit_log"])  # verifying is not audited: the 0.1.0 rows are all there is
+    assert verified.stdout == f"Audit chain intact: {rows} rows, head seq {rows}.\n"
+    assert _v1_columns(raw_rows(url, include_audit=True), before)["audit_log"] == before["audit_log"]
 
 
 def test_a_0_1_0_registry_on_postgresql_upgrades_with_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,8 +129,14 @@ def test_a_0_1_0_registry_on_postgresql_upgrades_with_every_row(monkeypatch: pyt
 
     Store(url)
 
-    after = _without_schema_row(raw_rows(url, include_audit=True))
+    raw = raw_rows(url, include_audit=True)
+    after = _v1_columns(_without_schema_row(raw), before)
     assert {t: sorted(after[t], key=lambda r: r["id"]) for t in V1_TABLES} == {t: sorted(before[t], key=lambda r: r["id"]) for t in V1_TABLES}
+    _assert_chained_in_id_order(raw["audit_log"], raw["audit_head"])
+    os.environ["PROVISIONER_STORE_URL"] = url
+    os.environ["PROVISIONER_USER"] = "alice"
+    verified = cli("audit", "verify")
+    assert (verified.exit_code, verified.stdout) == (0, f"Audit chain intact: {len(before['audit_log'])} rows, head seq {len(before['audit_log'])}.\n")
     Store(url).drop_all()
 
 
@@ -127,6 +165,6 @@ def test_an_older_client_on_a_newer_schema_exits_2_naming_the_version_to_install
 
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "error: the registry's schema is at revision 0099, newer than this provisioner knows (up to 0002): "
+        f"error: the registry's schema is at revision 0099, newer than this provisioner knows (up to {schema.HEAD}): "
         "install provisioner>=0.9.0 (pip install -U provisioner)"
     ]

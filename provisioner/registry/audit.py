@@ -8,6 +8,7 @@ from datetime import datetime
 
 from provisioner.errors import PermissionDeniedError, ProvisionerError
 from provisioner.registry.access import AuditEntry, Need
+from provisioner.registry.audit_chain import ChainReport, verify_chain
 from provisioner.registry.store import Store
 from provisioner.registry.unit_of_work import UnitOfWork
 
@@ -44,3 +45,12 @@ class AuditService:
         """The recorded operations, oldest first, optionally since a time and of one user."""
         uow.require(Need.ANYONE, "audit", "reading the audit log")
         return [AuditEntry.model_validate(entry) for entry in uow.tx.audit(since=since, user=user)]
+
+    def verify(self, uow: UnitOfWork) -> ChainReport:
+        """Check the audit log's hash chain and its head; the report names the first broken row.
+
+        Anyone may: whoever can read the log can recompute its hashes, and the verdict holds no secret.
+        """
+        uow.require(Need.ANYONE, "audit", "verifying the audit log")
+        records, head = uow.tx.audit_chain()
+        return verify_chain(records, head)

@@ -154,7 +154,7 @@ def verify_chain(records: Sequence[AuditRecord], head: ChainHead | None) -> Chai
         rows = f"row {head.seq} was" if head.seq == last_seq + 1 else f"rows {last_seq + 1}-{head.seq} were"
         return broken(f"the chain head says seq {head.seq} but {last}: {rows} deleted", seq=last_seq + 1)
     elif head.seq < last_seq:
-        after = chained[head.seq]  # seq head.seq + 1: the chain has no gap here
+        after = chained[max(head.seq, 0)]  # the row of seq head.seq + 1: the chain has no gap up to here
         return broken(f"{_row(after)}: it is past the chain head (seq {head.seq}): it was added behind the tool's back",
                       after)
     elif head.hash != previous:
