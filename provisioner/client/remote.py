@@ -189,6 +189,11 @@ class RemoteRegistry:
     def audit_log(self, *, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
         return self._get("/audit", list[AuditEntry], since=since.isoformat() if since else None, user=user)
 
+    def verify_audit(self) -> Any:
+        from provisioner.registry.audit_chain import ChainReport
+
+        return self._get("/audit/verify", ChainReport)
+
     def record_outcome(self, action: str, target: str, result: str, detail: str = "") -> None:
         self.call("POST", "/audit/events", json={"action": action, "target": target, "result": result, "detail": detail})
 

@@ -17,6 +17,7 @@ from provisioner.errors import InputError
 from provisioner.exports.format import StackExport
 from provisioner.recipe_api import RecipeContext, RegistrationPlan
 from provisioner.registry.access import AuditEntry, Role, UserInfo
+from provisioner.registry.audit_chain import ChainReport
 from provisioner.registry.deployments import DeploymentRecord
 from provisioner.registry.models import (
     Component,
@@ -211,6 +212,11 @@ def _identity(router: APIRouter) -> None:
     @router.get("/audit", tags=["audit"])
     def audit_log(registry: RegistryDep, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
         return registry.audit_log(since=since, user=user)
+
+    @router.get("/audit/verify", tags=["audit"])
+    def verify_audit(registry: RegistryDep) -> ChainReport:
+        """The hash chain's verdict: ok, or the first broken row."""
+        return registry.verify_audit()
 
     @router.post("/audit/events", tags=["audit"], status_code=204)
     def client_event(body: ClientEvent, registry: RegistryDep) -> Response:

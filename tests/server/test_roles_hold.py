@@ -97,6 +97,8 @@ def test_every_attempt_of_a_member_through_the_server_exits_2_and_is_audited_as_
     expected.append(("bob", "deploy", "registering connectors needs the admin role; 'bob' is a member (ask an admin)"))
     assert denied == expected
     assert [e for e in cli_json("audit", "--user", "alice")] == []  # alice did nothing, whatever bob's environment said
+    verified = cli("audit", "verify")
+    assert (verified.exit_code, verified.stdout.startswith("Audit chain intact:")) == (0, True), verified.stderr
     assert cli_json("user", "list") == [
         {"name": "admin", "role": "admin", "disabled": False},
         {"name": "alice", "role": "member", "disabled": False},
@@ -196,3 +198,21 @@ def test_an_admins_deploy_and_destroy_in_client_mode_register_and_unregister_on_
         ("admin", "deployment.register", "ok"), ("admin", "deploy", "ok"),
         ("admin", "deployment.unregister", "ok"), ("admin", "destroy", "ok"),
     ]
+
+
+def test_deleting_an_audit_row_behind_the_server_is_named_by_audit_verify(team: tuple[RunningServer, str]) -> None:
+    """The SQL attacks need the database URL, which members no longer have; for the one who has it, verify answers."""
+    from sqlalchemy import create_engine, text
+
+    server, _bob = team
+    engine = create_engine(server.store_url)
+    with engine.begin() as connection:
+        seq = connection.execute(text("SELECT seq FROM audit_log WHERE action = 'secret.set'")).scalar_one()
+        connection.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": seq})
+    engine.dispose()
+    server.use(server.admin_token)
+
+    verified = cli("audit", "verify")
+
+    assert verified.exit_code == 1
+    assert verified.stderr.strip() == f"error: audit chain broken: row {seq + 1} (seq {seq + 1}): the row before it (seq {seq}) is missing"
