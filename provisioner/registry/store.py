@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import NullPool
 
+from provisioner.errors import ConflictError
 from provisioner.registry.audit_chain import GENESIS, AuditLink, AuditRecord, ChainHead, link_hash
 from provisioner.registry.models import (
     Component,
@@ -233,12 +234,20 @@ def _secret(row: _SecretRow) -> SecretInfo:
     )
 
 
+def _taken(kind: str, name: str) -> ConflictError:
+    """A concurrent transaction committed ``name`` first (the same message as when it was there before)."""
+    if kind == "secret":  # setting a secret adds keys to an existing one: here, one that appeared meanwhile
+        return ConflictError(f"secret {name!r} was written by another request at the same moment; try again")
+    return ConflictError(f"{kind} {name!r} already exists")
+
+
 class Transaction:
     """Reads and writes inside one database transaction."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._after_commit: list[Callable[[], None]] = []
+        self._seen_absent: set[tuple[type[Any], str]] = set()  # (model, name) looked up and not found here
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed (never if it rolls back)."""
@@ -256,7 +265,45 @@ class Transaction:
             raise
 
     def _one(self, model: type[Any], name: str) -> Any:
-        return self._session.scalars(select(model).where(model.name == name)).one_or_none()
+        row = self._session.scalars(select(model).where(model.name == name)).one_or_none()
+        if row is None:
+            self._seen_absent.add((model, name))
+        return row
+
+    def _row_to_save(self, model: type[Any], name: str, kind: str) -> Any:
+        """The row named ``name`` to update in place, or a new (not yet added) one to insert.
+
+        On PostgreSQL (READ COMMITTED) another transaction may commit a row of this name after this
+        one found the name free ("already exists?" checks): updating that row in place would
+        silently overwrite the other write, so it is a ConflictError, as if it had been there first.
+        """
+        row = self._session.scalars(select(model).where(model.name == name)).one_or_none()
+        if row is not None and (model, name) in self._seen_absent:
+            raise _taken(kind, name)
+        return row if row is not None else model(name=name)
+
+    def _add(self, row: Any, kind: str) -> None:
+        """Add and flush ``row``; a new row whose name a concurrent transaction took is a ConflictError.
+
+        The insert runs in a savepoint: on PostgreSQL it waits for the other transaction and then
+        fails on the unique name (an IntegrityError, which would otherwise be a 500 on the server).
+        """
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import IntegrityError
+
+        if inspect(row).persistent:
+            self._session.flush()
+            return
+        model, name = type(row), row.name
+        try:
+            with self._session.begin_nested():
+                self._session.add(row)
+                self._session.flush()
+        except IntegrityError:
+            if self._session.scalars(select(model.id).where(model.name == name)).first() is None:
+                raise
+            raise _taken(kind, name) from None
+        self._seen_absent.discard((model, name))  # this transaction's own row from now on
 
     # components
     def get_component(self, name: str) -> Component | None:
@@ -271,14 +318,13 @@ class Transaction:
 
     def save_component(self, spec: ComponentSpec) -> Component:
         """Insert the component, or update the one of the same name in place."""
-        row = self._one(_ComponentRow, spec.name) or _ComponentRow(name=spec.name)
+        row = self._row_to_save(_ComponentRow, spec.name, "component")
         row.type = spec.type.value
         row.flavor = spec.flavor
         row.config = dict(spec.config)
         row.labels = dict(spec.labels)
         row.connector = self._one(_ConnectorRow, spec.connector) if spec.connector else None
-        self._session.add(row)
-        self._session.flush()
+        self._add(row, "component")
         return _component(row)
 
     def delete_component(self, name: str) -> None:
@@ -305,15 +351,14 @@ class Transaction:
 
     def save_connector(self, spec: ConnectorSpec) -> Connector:
         """Insert the connector, or update the one of the same name in place."""
-        row = self._one(_ConnectorRow, spec.name) or _ConnectorRow(name=spec.name)
+        row = self._row_to_save(_ConnectorRow, spec.name, "connector")
         row.type = spec.type
         row.auth_method = spec.auth_method
         row.configuration = dict(spec.configuration)
         row.resource_types = [r.value for r in spec.resource_types]
         row.env = spec.env
         row.labels = dict(spec.labels)
-        self._session.add(row)
-        self._session.flush()
+        self._add(row, "connector")
         return _connector(row)
 
     def delete_connector(self, name: str) -> None:
@@ -339,11 +384,10 @@ class Transaction:
 
     def save_stack(self, spec: StackSpec) -> Stack:
         """Insert the stack, or replace the members and labels of the one of the same name."""
-        row = self._one(_StackRow, spec.name) or _StackRow(name=spec.name)
+        row = self._row_to_save(_StackRow, spec.name, "stack")
         row.labels = dict(spec.labels)
         row.members.clear()
-        self._session.add(row)
-        self._session.flush()
+        self._add(row, "stack")
         for component_type, component_name in spec.components.items():
             component = self._one(_ComponentRow, component_name)
             row.members.append(_StackMemberRow(type=component_type.value, component=component))
@@ -367,14 +411,13 @@ class Transaction:
         self, name: str, *, backend: str, payload: str, keys: list[str], owner: str | None, labels: dict[str, str]
     ) -> SecretInfo:
         """Insert or replace a secret's sealed payload."""
-        row = self._one(_SecretRow, name) or _SecretRow(name=name)
+        row = self._row_to_save(_SecretRow, name, "secret")
         row.backend = backend
         row.payload = payload
         row.keys = sorted(keys)
         row.owner = owner
         row.labels = dict(labels)
-        self._session.add(row)
-        self._session.flush()
+        self._add(row, "secret")
         return _secret(row)
 
     def delete_secret(self, name: str) -> None:
