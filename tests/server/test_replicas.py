@@ -85,18 +85,20 @@ def _check_no_server_failed(tmp_path: Path, servers: tuple[RunningServer, ...]) 
         assert "Traceback" not in log and "Exception" not in log, log
 
 
-def _verify_audit_chain(tmp_path: Path, server: RunningServer, url: str) -> None:
-    """`provisioner audit verify` through the server when the client supports it, else the registry in-process."""
+def _verify_audit_chain(tmp_path: Path, server: RunningServer, url: str, rows: int) -> None:
+    """`provisioner audit verify` through the server (the registry in-process for a client without it): intact, ``rows`` rows."""
     from provisioner.client.remote import RemoteRegistry
 
     if hasattr(RemoteRegistry, "verify_audit"):
         env = {**os.environ, "PROVISIONER_URL": server.url, "PROVISIONER_TOKEN": server.admin_token}
         env.pop("PROVISIONER_STORE_URL", None)
         verified = subprocess.run(
-            [sys.executable, "-m", "provisioner.cli.main", "audit", "verify"], env=env, capture_output=True, text=True,
-            timeout=60,
+            [sys.executable, "-m", "provisioner.cli.main", "audit", "verify", "--output", "json"], env=env,
+            capture_output=True, text=True, timeout=60,
         )
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        report = json.loads(verified.stdout)
+        assert (report["ok"], report["rows"], report["head_seq"]) == (True, rows, rows), report
         return
     from provisioner.registry.flavors import FlavorRegistry
     from provisioner.registry.service import Registry
@@ -106,8 +108,8 @@ def _verify_audit_chain(tmp_path: Path, server: RunningServer, url: str) -> None
     store = Store(url)
     try:
         registry = Registry(store, FlavorRegistry.load(), default_backend(), tmp_path / "active", user="admin", bootstrap=False)
-        report = registry.verify_audit()
-        assert report.ok, report.message
+        verdict = registry.verify_audit()
+        assert (verdict.ok, verdict.rows, verdict.head_seq) == (True, rows, rows), verdict.message
     finally:
         store.dispose()
 
@@ -146,7 +148,7 @@ def test_two_replicas_take_50_concurrent_registrations_without_a_lost_write_and_
     assert registrations[("dup", "error")] == DUPLICATES - 1
     assert sum(registrations.values()) == DISTINCT + DUPLICATES
     assert [e["action"] for e in audit if e["action"] != "component.register"] == ["server.bootstrap"]
-    _verify_audit_chain(tmp_path, a, url)
+    _verify_audit_chain(tmp_path, a, url, rows=1 + DISTINCT + DUPLICATES)
     _check_no_server_failed(tmp_path, replicas)
 
 
