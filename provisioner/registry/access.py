@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -94,6 +95,15 @@ class AccessGate:
         """The user's role; users nobody added are members."""
         state = tx.user_state(user)
         return Role(state[0]) if state else Role.MEMBER
+
+    def allows_each(self, tx: Transaction, user: str, permissions: Iterable[Permission]) -> list[bool]:
+        """Whether :meth:`check` would pass each permission (lists keep only what it allows).
+
+        Each one is decided by :meth:`refusal`, as :meth:`allows` does; the users' roles and states
+        are read once for the whole list, not once per item.
+        """
+        with tx.reading_users_once():
+            return [self.refusal(tx, user, permission) is None for permission in permissions]
 
     def refusal(self, tx: Transaction, user: str, permission: Permission) -> str | None:
         """Why ``permission`` is refused to ``user``, or None when it is allowed."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from provisioner.errors import PermissionDeniedError
-from provisioner.registry.access import Need
+from provisioner.registry.access import Need, Permission
 from provisioner.registry.catalog_rules import CatalogRules, require
 from provisioner.registry.models import (
     Component,
@@ -22,6 +22,7 @@ from provisioner.registry.models import (
 from provisioner.registry.unit_of_work import UnitOfWork
 
 UNSET: Any = object()
+Listed = TypeVar("Listed", Connector, Component, Stack)
 
 
 class ActiveStackFile:
@@ -65,7 +66,7 @@ class CatalogService:
         return require(uow.tx.get_connector(name), "connector", name)
 
     def list_connectors(self, uow: UnitOfWork) -> list[Connector]:
-        return [c for c in uow.tx.list_connectors() if uow.allows(Need.ANYONE, c.name, "listing connectors")]
+        return _allowed(uow, uow.tx.list_connectors(), "listing connectors")
 
     def describe_connector(self, uow: UnitOfWork, name: str, *, show_secrets: bool = False) -> Connector:
         """The connector; with ``show_secrets`` its configuration resolved (admins only: long-lived credentials)."""
@@ -138,8 +139,7 @@ class CatalogService:
         return require(uow.tx.get_component(name), "component", name)
 
     def list_components(self, uow: UnitOfWork, component_type: ComponentType | None = None) -> list[Component]:
-        found = uow.tx.list_components(component_type)
-        return [c for c in found if uow.allows(Need.ANYONE, c.name, "listing components")]
+        return _allowed(uow, uow.tx.list_components(component_type), "listing components")
 
     def describe_component(self, uow: UnitOfWork, name: str, *, show_secrets: bool = False) -> ComponentDetail:
         """The component with its connector; with ``show_secrets``, secrets resolved for users allowed to use it."""
@@ -187,7 +187,7 @@ class CatalogService:
         return require(uow.tx.get_stack(name), "stack", name)
 
     def list_stacks(self, uow: UnitOfWork) -> list[Stack]:
-        return [s for s in uow.tx.list_stacks() if uow.allows(Need.ANYONE, s.name, "listing stacks")]
+        return _allowed(uow, uow.tx.list_stacks(), "listing stacks")
 
     def describe_stack(self, uow: UnitOfWork, name: str, *, show_secrets: bool = False) -> StackDetail:
         """The stack with each component and its connector; secrets stay references unless asked."""
@@ -219,6 +219,12 @@ class CatalogService:
         """Remember ``name`` as this user's active stack (written once the check has committed)."""
         uow.require(Need.STACK, name, "using the stack")
         uow.tx.after_commit(lambda: self.active.set(name))
+
+
+def _allowed(uow: UnitOfWork, found: list[Listed], what: str) -> list[Listed]:
+    """The items the gate lets the user list: each passes the rule of ``uow.allows(Need.ANYONE, name)``."""
+    permissions = [Permission(Need.ANYONE, item.name, what) for item in found]
+    return [item for item, allowed in zip(found, uow.gate.allows_each(uow.tx, uow.user, permissions)) if allowed]
 
 
 def _require_referenced_secrets(uow: UnitOfWork, config: Mapping[str, Any]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 from sqlalchemy.pool import NullPool
 
 from provisioner.errors import ConflictError
@@ -248,6 +248,7 @@ class Transaction:
         self._session = session
         self._after_commit: list[Callable[[], None]] = []
         self._seen_absent: set[tuple[type[Any], str]] = set()  # (model, name) looked up and not found here
+        self._user_states: dict[str, tuple[str, bool] | None] | None = None  # see reading_users_once
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed (never if it rolls back)."""
@@ -311,7 +312,7 @@ class Transaction:
         return _component(row) if row else None
 
     def list_components(self, component_type: ComponentType | None = None) -> list[Component]:
-        query = select(_ComponentRow).order_by(_ComponentRow.name)
+        query = select(_ComponentRow).options(selectinload(_ComponentRow.connector)).order_by(_ComponentRow.name)
         if component_type is not None:
             query = query.where(_ComponentRow.type == component_type.value)
         return [_component(row) for row in self._session.scalars(query)]
@@ -380,7 +381,9 @@ class Transaction:
         return _stack(row) if row else None
 
     def list_stacks(self) -> list[Stack]:
-        return [_stack(r) for r in self._session.scalars(select(_StackRow).order_by(_StackRow.name))]
+        # Members and their components in two more queries, not two lazy loads per stack.
+        query = select(_StackRow).options(selectinload(_StackRow.members).selectinload(_StackMemberRow.component))
+        return [_stack(r) for r in self._session.scalars(query.order_by(_StackRow.name))]
 
     def save_stack(self, spec: StackSpec) -> Stack:
         """Insert the stack, or replace the members and labels of the one of the same name."""
@@ -437,8 +440,26 @@ class Transaction:
 
     def user_state(self, name: str) -> tuple[str, bool] | None:
         """The user's role and whether they are disabled; None for a user nobody added."""
+        if self._user_states is not None and name in self._user_states:
+            return self._user_states[name]
         row = self._session.execute(select(_UserRow.role, _UserRow.disabled).where(_UserRow.name == name)).one_or_none()
-        return (row[0], bool(row[1])) if row else None
+        state = (row[0], bool(row[1])) if row else None
+        if self._user_states is not None:
+            self._user_states[name] = state
+        return state
+
+    @contextmanager
+    def reading_users_once(self) -> Iterator[None]:
+        """In the block, :meth:`user_state` reads each user once (a list's items all judged by one reading).
+
+        Nothing in the block may change users: it is for read-only filtering.
+        """
+        outer = self._user_states
+        self._user_states = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._user_states = outer
 
     def disabled_users(self) -> set[str]:
         """Names of the users whose access is switched off."""
