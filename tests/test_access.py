@@ -226,3 +226,36 @@ def test_a_member_cannot_reach_an_admin_secret_through_a_reference(team: str) ->
     _denied(("component", "describe", "mine", "--show-secrets"), team, message)
     _denied(("stack", "describe", "mine", "--show-secrets"), team, message)
     assert "xoxb-1" not in cli("component", "describe", "mine").stdout
+
+
+def test_listing_stacks_costs_the_same_sql_statements_for_ten_stacks_as_for_sixty(team: str) -> None:
+    """Members and components load in a fixed number of queries and the gate reads each user once,
+    whatever the number of stacks (it was two lazy loads and a role read per stack)."""
+    from sqlalchemy import event
+
+    def statements_to_list() -> tuple[int, int]:
+        from provisioner.registry.service import Registry
+
+        registry = Registry.open()
+        engine = registry.store._engine  # noqa: SLF001 - counting what the database is asked
+        seen: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            count = len(registry.list_stacks())
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return count, len(seen)
+
+    for i in range(9):
+        assert cli("stack", "register", f"s{i}", "-c", "orch", "-c", "prod-bucket").exit_code == 0
+    few = statements_to_list()
+    for i in range(9, 59):
+        assert cli("stack", "register", f"s{i}", "-c", "orch", "-c", "prod-bucket").exit_code == 0
+    many = statements_to_list()
+
+    assert (few[0], many[0]) == (10, 60)
+    assert few[1] == many[1]

@@ -550,6 +550,11 @@ class Transaction:
         head.seq, head.hash = link.seq, digest
         self._session.flush()
 
+    def queue_behind_writers(self) -> None:
+        """Wait for, then hold, the audit head lock: later reads see what writers before us committed."""
+        if self._audit_head(lock=True) is None:
+            self._start_audit_head()
+
     def _audit_head(self, *, lock: bool, read: bool = False) -> _AuditHeadRow | None:
         query = select(_AuditHeadRow).where(_AuditHeadRow.id == 1)
         if lock:

@@ -112,6 +112,8 @@ def bootstrap_admin(store: Store, admin: str, token: str | None = None, lifetime
     None when the registry already has tokens (a server that was started before).
     """
     with store.transaction() as tx:
+        # Two fresh replicas may start at once: the one that queues second must see the first's token.
+        tx.queue_behind_writers()
         if tx.tokens():
             return None
         value = token or new_token()

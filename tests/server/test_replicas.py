@@ -205,3 +205,32 @@ def test_a_stack_lock_asked_of_both_replicas_at_once_goes_to_exactly_one(
         assert locked_status == 423 and json.loads(locked_text)["error"]["type"] == "StackLockedError"
         assert "\n" not in locked_text
     _check_no_server_failed(tmp_path, replicas)
+
+
+def test_two_fresh_replicas_bootstrapping_at_once_make_exactly_one_admin_token() -> None:
+    """Both see an empty registry; the one that queues second must find the first's token, not crash on the user row."""
+    from provisioner.registry.store import Store
+    from provisioner.registry.tokens import bootstrap_admin
+
+    url = os.environ[POSTGRES_URL_ENV]
+    for _ in range(5):
+        setup = Store(url)
+        setup.drop_all()
+        setup.dispose()
+        stores = [Store(url), Store(url)]  # each migrates on open
+        barrier = threading.Barrier(2)
+
+        def boot(store: Store) -> str | None:
+            barrier.wait(timeout=30)
+            return bootstrap_admin(store, "admin")
+
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                issued = list(pool.map(boot, stores))
+            with stores[0].transaction() as tx:
+                tokens = tx.tokens()
+        finally:
+            for store in stores:
+                store.dispose()
+        assert sorted(value is None for value in issued) == [False, True], issued
+        assert len(tokens) == 1
