@@ -64,8 +64,8 @@ def _without_timestamps(data: Any) -> Any:
     return data
 
 
-def _export(*args: str) -> str:
-    result = cli("stack", "export", "staging", *args)
+def _export(*args: str, name: str = "staging") -> str:
+    result = cli("stack", "export", name, *args)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -183,6 +183,64 @@ def test_zenml_export_has_the_shape_of_zenml_stack_import_files(store_url: str) 
     assert orchestrator["configuration"] == {"kubernetes_context": "staging", "kubernetes_namespace": "pipelines"}
 
 
+def test_every_builtin_flavor_maps_onto_the_fields_of_zenmls_flavor() -> None:
+    """Each of our config fields becomes a field of ZenML 0.98.0's config class (as recorded from the
+    installed package), or is dropped for a stated reason; ZenML's required fields all come from ours."""
+    from provisioner.exports import zenml
+    from provisioner.registry.flavors import FlavorRegistry
+
+    gaps = {}
+    for flavor in FlavorRegistry.load().all():
+        key = (flavor.type, flavor.name)
+        schema = zenml.zenml_flavor(*key)
+        assert schema is not None, f"ZenML ships no {flavor.type.value} flavor {flavor.name!r}"
+        renamed = zenml.ZENML_CONFIG_FIELDS.get(key, {})
+        dropped = zenml.ZENML_DROPPED_FIELDS.get(key, {})
+        theirs = {renamed.get(name, name).split(".")[0] for name in flavor.config_class.model_fields if name not in dropped}
+        assert theirs <= set(schema["fields"]), (key, theirs - set(schema["fields"]))
+        required = {name for name, field in schema["fields"].items() if field["required"]}
+        if required - theirs:
+            gaps[f"{flavor.type.value}/{flavor.name}"] = sorted(required - theirs)
+
+    assert gaps == {"model_deployer/seldon": ["kubernetes_secret_name", "secret"]}
+
+
+def test_zenml_export_splits_an_ecr_uri_and_names_the_sagemaker_bucket(store_url: str) -> None:
+    _run("component", "register", "orch", "-t", "orchestrator", "-f", "local")
+    _run("component", "register", "art", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://art/prefix")
+    _run("component", "register", "ecr", "-t", "container_registry", "-f", "aws",
+         "-c", "uri=123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-images")
+    _run("component", "register", "sm", "-t", "step_operator", "-f", "sagemaker",
+         "-c", "role=arn:aws:iam::123456789012:role/sm", "-c", "bucket=s3://art/prefix")
+    _run("component", "register", "models", "-t", "model_registry", "-f", "mlflow", "-c", "tracking_uri=https://mlflow.example.com")
+    _run("stack", "register", "s", "-c", "orch", "-c", "art", "-c", "ecr", "-c", "sm", "-c", "models")
+
+    exported = yaml.safe_load(_export("--format", "zenml", name="s"))["components"]
+
+    assert exported["container_registry"][0]["configuration"] == {
+        "uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "default_repository": "team-images",
+    }
+    assert exported["step_operator"][0]["configuration"]["bucket"] == "art"
+    assert exported["model_registry"][0]["configuration"] == {}
+
+
+def test_a_stack_zenml_cannot_take_is_refused_in_one_line_naming_the_field(store_url: str, tmp_path: Path) -> None:
+    _run("component", "register", "orch", "-t", "orchestrator", "-f", "local")
+    _run("component", "register", "art", "-t", "artifact_store", "-f", "local", "-c", f"path={tmp_path}")
+    _run("component", "register", "serve", "-t", "model_deployer", "-f", "seldon",
+         "-c", "base_url=https://seldon.example.com", "-c", "kubernetes_context=kind-dev")
+    _run("stack", "register", "s", "-c", "orch", "-c", "art", "-c", "serve")
+
+    result = cli("stack", "export", "s", "--format", "zenml", "--file", str(tmp_path / "s.yaml"))
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: component 'serve' (model_deployer flavor 'seldon'): ZenML 0.98.0's flavor requires "
+        "'kubernetes_secret_name', 'secret'"
+    ]
+    assert not (tmp_path / "s.yaml").exists()
+
+
 def _entries(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry for entries in document["components"].values() for entry in entries]
 
@@ -199,8 +257,11 @@ def test_secrets_script_has_one_create_per_secret_with_placeholders(store_url: s
     text = script.read_text()
     creates = [line for line in text.splitlines() if line.startswith("zenml secret create")]
     assert creates == [
-        "zenml secret create aws-creds '--secret_key=<value>'",
-        "zenml secret create component-tracker '--tracking_password=<value>'",
+        'zenml secret create aws-creds --values=@"$values"',
+        'zenml secret create component-tracker --values=@"$values"',
+    ]
+    assert [json.loads(line) for line in text.splitlines() if line.startswith("{")] == [
+        {"secret_key": "<value>"}, {"tracking_password": "<value>"},
     ]
     assert any(line.startswith("#") and "placeholder" in line for line in text.splitlines())
     assert "\nexit 1" in text  # the script refuses to run until the placeholders are filled in
@@ -219,7 +280,8 @@ def test_secrets_script_holds_real_values_only_with_show_secrets(store_url: str,
     assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(script.stat().st_mode) == 0o700
     text = script.read_text()
-    assert f"zenml secret create component-tracker --tracking_password={MLFLOW_PASSWORD}" in text
+    assert f'{{"tracking_password": "{MLFLOW_PASSWORD}"}}\nZENML_SECRET_VALUES\nzenml secret create component-tracker --values=@"$values"' in text
+    assert not any(MLFLOW_PASSWORD in line for line in text.splitlines() if line.startswith("zenml"))  # never an argument
     assert "<value>" not in text and "\nexit 1" not in text
     assert MLFLOW_PASSWORD not in result.stdout + result.stderr  # only in the script
 
@@ -263,7 +325,7 @@ def test_secret_commands_go_to_stderr_without_a_script_file(store_url: str) -> N
 
     result = cli("stack", "export", "staging", "--format", "zenml")
 
-    assert "zenml secret create component-tracker '--tracking_password=<value>'" in result.stderr
+    assert '{"tracking_password": "<value>"}\nZENML_SECRET_VALUES\nzenml secret create component-tracker --values=@"$values"' in result.stderr
     assert "zenml secret create" not in result.stdout
     yaml.safe_load(result.stdout)  # stdout stays a clean YAML file
 

@@ -1,14 +1,20 @@
 """ZenML's ``zenml stack import`` format: our components in ZenML's names, and the secrets script.
 
-Follows ZenML 0.98.0 (see ``ZENML_VERSION``). Service connectors are not part of that format.
+Follows ZenML 0.98.0 (see ``ZENML_VERSION``); every component is checked against that release's
+flavor config classes, as recorded in ``zenml_flavors.json``. Service connectors are not part of
+the import format (``stack push`` creates them).
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from provisioner.errors import InputError
 from provisioner.exports.format import referenced
 from provisioner.registry.models import ComponentType, StackDetail
 from provisioner.secrets import SECRET_REFERENCE, parse_reference
@@ -22,20 +28,13 @@ if TYPE_CHECKING:
 # zenml_version differs from the installed ZenML unless given --ignore-version-mismatch.
 ZENML_VERSION = "0.98.0"
 
-# Our flavor names that ZenML spells differently, by (component type, our flavor name).
-# Checked against ZenML 0.98.0: every built-in flavor of ours has the same name there -
-# orchestrator kubernetes/local/sagemaker/vertex, deployer kubernetes/local, artifact_store
-# s3/gcp/local, container_registry aws/gcp/default, data_validator evidently/great_expectations,
-# experiment_tracker mlflow/wandb, model_deployer mlflow/seldon, step_operator
-# kubernetes/sagemaker/vertex, alerter slack, image_builder aws/kaniko/gcp/local, annotator
-# label_studio, model_registry mlflow, feature_store feast - so the table is empty. Plugin
-# flavors are written under their own name.
+# Our flavor names that ZenML spells differently, by (component type, our flavor name). Every
+# built-in flavor of ours has ZenML's name (zenml_flavors.json lists them), so the table is empty.
+# Plugin flavors are written under their own name.
 ZENML_FLAVORS: dict[tuple[ComponentType, str], str] = {}
 
-# Config fields ZenML 0.98.0 names differently, by (component type, flavor): our field -> ZenML's
-# field, where a dotted name nests (``client_kwargs.endpoint_url``). Fields left out keep their name
-# (the MLflow tracker and model registry, for one, already use ZenML's names). ZenML ignores
-# config fields it does not know, so nothing here can make an import fail.
+# Config fields ZenML names differently, by (component type, flavor): our field -> ZenML's field, where
+# a dotted name nests (``client_kwargs.endpoint_url``). Fields left out keep their name.
 ZENML_CONFIG_FIELDS: dict[tuple[ComponentType, str], dict[str, str]] = {
     (ComponentType.ARTIFACT_STORE, "s3"): {
         "aws_access_key_id": "key",
@@ -47,6 +46,34 @@ ZENML_CONFIG_FIELDS: dict[tuple[ComponentType, str], dict[str, str]] = {
     (ComponentType.IMAGE_BUILDER, "kaniko"): {"namespace": "kubernetes_namespace"},
     (ComponentType.MODEL_DEPLOYER, "seldon"): {"namespace": "kubernetes_namespace"},
 }
+
+# Our fields that ZenML's flavor has no place for, with the reason (the README's mapping table says the same).
+ZENML_DROPPED_FIELDS: dict[tuple[ComponentType, str], dict[str, str]] = {
+    (ComponentType.MODEL_REGISTRY, "mlflow"): {
+        "tracking_uri": "ZenML's MLflow model registry uses the stack's MLflow experiment tracker's server",
+    },
+}
+
+FLAVOR_SNAPSHOT = Path(__file__).with_name("zenml_flavors.json")
+
+
+class ZenMLMappingError(InputError):
+    """A component's configuration has no valid form in ZenML's flavor (an unmapped or missing field)."""
+
+
+@lru_cache(maxsize=1)
+def zenml_flavor_schemas() -> dict[str, Any]:
+    """ZenML's flavors as `tools/zenml_flavor_snapshot.py` read them from the installed ZenML package:
+    ``{"zenml_version", "flavors": {"TYPE/FLAVOR": {"fields": {NAME: {"required", "secret"}}, "connector"}}}``."""
+    return dict(json.loads(FLAVOR_SNAPSHOT.read_text()))
+
+
+def zenml_flavor(component_type: ComponentType, flavor: str) -> dict[str, Any] | None:
+    """ZenML's schema for the flavor we export this component as; None for a flavor ZenML doesn't ship."""
+    name = ZENML_FLAVORS.get((component_type, flavor), flavor)
+    found = zenml_flavor_schemas()["flavors"].get(f"{component_type.value}/{name}")
+    return dict(found) if found else None
+
 
 PLACEHOLDER = "<value>"
 
@@ -61,25 +88,57 @@ def zenml_export(registry: Registry, name: str) -> dict[str, Any]:
                 "name": component.name,
                 "type": component_type.value,
                 "flavor": ZENML_FLAVORS.get((component_type, component.flavor), component.flavor),
-                "configuration": zenml_configuration(component_type, component.flavor, component.config),
+                "configuration": zenml_configuration(component_type, component.flavor, component.config, component.name),
             }
         ]
     return {"stack_name": detail.name, "components": components, "zenml_version": ZENML_VERSION}
 
 
-def zenml_configuration(component_type: ComponentType, flavor: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """A component config in ZenML's terms: renamed fields, ``{{NAME.KEY}}`` references, no empty values."""
+def zenml_configuration(
+    component_type: ComponentType, flavor: str, config: Mapping[str, Any], component: str = "",
+) -> dict[str, Any]:
+    """A component config in ZenML's terms: renamed fields, values in ZenML's form, ``{{NAME.KEY}}``
+    references, no empty values; checked against ZenML's flavor (ZenMLMappingError otherwise)."""
     renames = ZENML_CONFIG_FIELDS.get((component_type, flavor), {})
+    dropped = ZENML_DROPPED_FIELDS.get((component_type, flavor), {})
     result: dict[str, Any] = {}
-    for key, value in config.items():
-        if value is None or value == "":
-            continue  # our "not set"; ZenML falls back to its own default
+    for key, value in _zenml_values(component_type, flavor, config).items():
+        if value is None or value == "" or key in dropped:
+            continue  # our "not set" (ZenML falls back to its own default), or a field ZenML has no place for
         target = result
         *parents, leaf = renames.get(key, key).split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
         target[leaf] = _zenml_references(value)
+    _check_against_zenml(component_type, flavor, result, component)
     return result
+
+
+def _zenml_values(component_type: ComponentType, flavor: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Values whose form differs in ZenML (before renaming)."""
+    values = dict(config)
+    uri = values.get("uri")
+    if (component_type, flavor) == (ComponentType.CONTAINER_REGISTRY, "aws") and isinstance(uri, str) and "/" in uri:
+        # ZenML wants the ECR registry host; images go to URI/default_repository:TAG, i.e. our repository.
+        values["uri"], _, values["default_repository"] = uri.partition("/")
+    bucket = values.get("bucket")
+    if (component_type, flavor) == (ComponentType.STEP_OPERATOR, "sagemaker") and isinstance(bucket, str):
+        values["bucket"] = bucket.removeprefix("s3://").split("/", 1)[0]  # ZenML wants the bucket's name
+    return values
+
+
+def _check_against_zenml(component_type: ComponentType, flavor: str, result: Mapping[str, Any], component: str) -> None:
+    schema = zenml_flavor(component_type, flavor)
+    if schema is None:
+        return  # a plugin flavor ZenML doesn't ship: the user's ZenML has it under the same name, or not at all
+    fields = schema["fields"]
+    where = f"component {component!r} ({component_type.value} flavor {flavor!r})"
+    unknown = sorted(set(result) - set(fields))
+    if unknown:
+        raise ZenMLMappingError(f"{where}: ZenML {ZENML_VERSION}'s flavor has no field {', '.join(map(repr, unknown))}")
+    missing = sorted(name for name, field in fields.items() if field["required"] and name not in result)
+    if missing:
+        raise ZenMLMappingError(f"{where}: ZenML {ZENML_VERSION}'s flavor requires {', '.join(map(repr, missing))}")
 
 
 def _zenml_references(value: Any) -> Any:
@@ -135,10 +194,11 @@ def _pair_values(detail: StackDetail, resolved: StackDetail, result: dict[str, d
 
 
 def secrets_script(stack_name: str, secrets: Mapping[str, Mapping[str, str | None]]) -> str:
-    """A shell script of ``zenml secret create NAME --KEY=VALUE ...``, one command per secret.
+    """A shell script that runs ``zenml secret create NAME --values=@FILE`` once per secret.
 
-    Keys without a value get ``--KEY=<value>``, and the script then stops at ``exit 1`` until the
-    placeholders are replaced and that line is deleted.
+    The values go through a private temporary file, never the command line (where any user of the
+    machine could read them). Keys without a value get ``<value>``, and the script then stops at
+    ``exit 1`` until the placeholders are replaced and that line is deleted.
     """
     placeholders = any(value is None for values in secrets.values() for value in values.values())
     lines = [
@@ -159,7 +219,17 @@ def secrets_script(stack_name: str, secrets: Mapping[str, Mapping[str, str | Non
     lines.append("set -eu")
     if placeholders:
         lines.append("exit 1  # delete this line once every placeholder is replaced")
+    if secrets:
+        lines += ["umask 077", 'values=$(mktemp)', "trap 'rm -f \"$values\"' EXIT"]
     for secret_name, values in secrets.items():
-        arguments = [shlex.quote(f"--{key}={PLACEHOLDER if value is None else value}") for key, value in values.items()]
-        lines.append(" ".join(["zenml", "secret", "create", shlex.quote(secret_name), *arguments]))
+        document = json.dumps({key: PLACEHOLDER if value is None else value for key, value in values.items()})
+        lines += [
+            f"cat > \"$values\" <<'{_HEREDOC_END}'",
+            document,  # JSON escapes newlines, so no line of it can end the here-document early
+            _HEREDOC_END,
+            f'zenml secret create {shlex.quote(secret_name)} --values=@"$values"',
+        ]
     return "\n".join(lines) + "\n"
+
+
+_HEREDOC_END = "ZENML_SECRET_VALUES"
