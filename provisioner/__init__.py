@@ -1,3 +1,3 @@
 """provisioner: deploy MLOps infrastructure with Pulumi and register it as stack components."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

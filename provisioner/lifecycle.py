@@ -53,10 +53,25 @@ class DestroyOutcome(BaseModel):
     report: TeardownReport
     unregistered: DeploymentRecord | None = None
     stack_removed: bool = False
+    zenml_removed: list[str] = Field(default_factory=list)  # what `stack push` had created in ZenML, now deleted
+    zenml_kept: str | None = None  # why the push record was kept (ZenML unreachable), with the retry command
 
     @property
     def nothing_to_destroy(self) -> bool:
         return self.report.nothing_to_destroy
+
+
+def _remove_from_zenml(registry: Registry, stack_name: str, outcome: DestroyOutcome) -> None:
+    """Delete what `stack push` created in ZenML; if that fails, keep the record and say how to retry."""
+    if registry.zenml_push(stack_name) is None:
+        return
+    from provisioner.errors import ProvisionerError
+    from provisioner.zenml.push import unpush_stack
+
+    try:
+        outcome.zenml_removed = unpush_stack(registry, stack_name)
+    except ProvisionerError as exc:
+        outcome.zenml_kept = f"{exc} - kept the ZenML push record; retry with: provisioner stack unpush {stack_name}"
 
 
 class RegistrationFailedError(OperationFailedError):
@@ -253,6 +268,7 @@ def destroy(
             if report.nothing_to_destroy or not report.clean:
                 return outcome
             if not report.adopted or registry.deployment_id(request.stack_name) == adopt:
+                _remove_from_zenml(registry, request.stack_name, outcome)
                 outcome.unregistered = registry.unregister_deployment(request.stack_name)
             if not report.kept_resources and not report.adopted:
                 engine.remove_stack(request)

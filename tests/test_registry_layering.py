@@ -143,6 +143,9 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "set_connector_disabled": (lambda r: r.set_connector_disabled("aws-prod", True), _refused("admin", "aws-prod")),
     "record_outcome": (lambda r: r.record_outcome("deploy", "prod", "ok"), _refused("anyone", "prod")),
     "clear_lock": (lambda r: r.clear_lock("prod"), _refused("stack", "prod")),
+    "zenml_push": (lambda r: r.zenml_push("prod"), _refused("stack", "prod")),
+    "record_zenml_push": (lambda r: r.record_zenml_push("prod", "http://z", "default", "id", []), _refused("admin", "prod")),
+    "forget_zenml_push": (lambda r: r.forget_zenml_push("prod"), _refused("admin", "prod")),
 }
 
 

@@ -162,6 +162,10 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
         if outcome.unregistered.connectors:
             parts.append(f"connectors {', '.join(outcome.unregistered.connectors)}")
         console.print(f"Unregistered {'; '.join(parts) or 'nothing'}.")
+    if outcome.zenml_removed:
+        console.print(f"Removed from ZenML: {', '.join(outcome.zenml_removed)}.", markup=False)
+    if outcome.zenml_kept:
+        console.print(f"ZenML: {outcome.zenml_kept}", markup=False)
 
 
 def print_cost(console: Console, cost: "CostEstimate") -> None:

@@ -214,3 +214,51 @@ def import_stack(
     )
     for note in result.notes:
         info(note)
+
+
+@app.command("push")
+@report_errors
+def push(
+    name: Annotated[str, typer.Argument(help="Stack name.")],
+    *,
+    zenml_url: Annotated[
+        Optional[str], typer.Option("--zenml-url", help="ZenML server URL (default: $ZENML_STORE_URL).", show_default=False)
+    ] = None,
+    zenml_project: Annotated[str, typer.Option("--zenml-project", help="ZenML project that must exist there.")] = "default",
+    source_secret: Annotated[
+        Optional[str],
+        typer.Option("--zenml-source-secret", help="Secret with source credentials for ZenML's connector "
+                     "(aws: aws_access_key_id, aws_secret_access_key; gcp: service_account_json)."),
+    ] = None,
+    allow_untested: Annotated[
+        bool, typer.Option("--allow-untested-zenml", help="Push to a ZenML server release this version wasn't tested with.")
+    ] = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Create or update the stack in a running ZenML server: its secrets, connector, components and stack (admins only).
+
+    Credentials come from ZENML_STORE_API_KEY, or ZENML_STORE_USERNAME and ZENML_STORE_PASSWORD.
+    Idempotent; a same-named ZenML object this registry didn't push is never touched (exit 2).
+    """
+    from provisioner.zenml.client import ZenMLTarget
+    from provisioner.zenml.push import push_stack
+
+    target = ZenMLTarget.from_options(zenml_url, zenml_project)
+    report = push_stack(open_registry(), name, target, source_secret=source_secret, allow_untested=allow_untested)
+    if output is OutputFormat.json:
+        from provisioner.cli._output import print_json
+
+        print_json({"url": report.url, "project": report.project, "changed": report.changed, "created": report.created,
+                    "updated": report.updated, "deleted": report.deleted, "unchanged": report.unchanged})
+    else:
+        info(report.summary())
+
+
+@app.command("unpush")
+@report_errors
+def unpush(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
+    """Remove from ZenML what `stack push` created for this stack, and nothing else (admins only)."""
+    from provisioner.zenml.push import unpush_stack
+
+    deleted = unpush_stack(open_registry(), name)
+    info(f"Removed from ZenML: {', '.join(deleted)}." if deleted else f"Nothing of stack {name!r} is pushed to ZenML.")

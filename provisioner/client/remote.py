@@ -186,6 +186,16 @@ class RemoteRegistry:
     def stack_grants(self, stack_name: str) -> list[str]:
         return self._get(f"/stacks/{stack_name}/grants", list[str])
 
+    def zenml_push(self, stack_name: str) -> dict[str, Any] | None:
+        return self.call("GET", f"/stacks/{stack_name}/zenml-push")  # type: ignore[no-any-return]
+
+    def record_zenml_push(self, stack_name: str, url: str, project: str, push_id: str, objects: list[dict[str, Any]]) -> None:
+        body = {"url": url, "project": project, "push_id": push_id, "objects": objects}
+        self.call("PUT", f"/stacks/{stack_name}/zenml-push", json=body)
+
+    def forget_zenml_push(self, stack_name: str) -> bool:
+        return bool(self.call("DELETE", f"/stacks/{stack_name}/zenml-push")["forgotten"])
+
     def audit_log(self, *, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
         return self._get("/audit", list[AuditEntry], since=since.isoformat() if since else None, user=user)
 

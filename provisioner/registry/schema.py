@@ -13,10 +13,10 @@ from typing import Any
 from provisioner.errors import InputError
 
 # The revisions this client knows, oldest first; the last is the head. A test checks them against the scripts.
-REVISIONS = ("0001", "0002", "0003")
+REVISIONS = ("0001", "0002", "0003", "0004")
 HEAD = REVISIONS[-1]
 # The provisioner release a database at HEAD needs; written into the database so older clients can say so.
-REQUIRES = "provisioner>=0.3.0"
+REQUIRES = "provisioner>=0.4.0"
 SCHEMA_SETTING = "schema"
 # Any of these tables without an alembic_version table: a registry made by 0.1.0 (revision 0001).
 LEGACY_TABLES = frozenset({"connectors", "components", "stacks"})

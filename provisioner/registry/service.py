@@ -169,6 +169,33 @@ class Registry:
 
         self.run(None, target, record)
 
+    def zenml_push(self, stack_name: str) -> dict[str, Any] | None:
+        """What `stack push` created in ZenML for this stack (url, project, objects), or None."""
+
+        def read(uow: UnitOfWork) -> dict[str, Any] | None:
+            uow.require(Need.STACK, stack_name, "reading the ZenML push record")
+            return uow.tx.zenml_push(stack_name)
+
+        return self.run(None, stack_name, read)
+
+    def record_zenml_push(self, stack_name: str, url: str, project: str, push_id: str, objects: list[dict[str, Any]]) -> None:
+        """Record what a push created in ZenML (admins only: a push creates service connectors); audited."""
+
+        def record(uow: UnitOfWork) -> None:
+            uow.require(Need.ADMIN, stack_name, "pushing stacks to ZenML")
+            uow.tx.save_zenml_push(stack_name, url=url, project=project, push_id=push_id, pushed_by=uow.user, objects=objects)
+
+        self.run("stack.push", stack_name, record)
+
+    def forget_zenml_push(self, stack_name: str) -> bool:
+        """Drop the push record once what it lists is gone from ZenML (admins only); audited."""
+
+        def forget(uow: UnitOfWork) -> bool:
+            uow.require(Need.ADMIN, stack_name, "removing stacks from ZenML")
+            return uow.tx.delete_zenml_push(stack_name)
+
+        return self.run("stack.unpush", stack_name, forget)
+
     def clear_lock(self, stack_name: str, *, force: bool = False) -> LockInfo | None:
         """Remove a stale lock (or any, with ``force``) for a user who may use the stack; audited."""
 

@@ -151,6 +151,19 @@ class _AuditHeadRow(_Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class _ZenMLPushRow(_Base):
+    """What `stack push` created in a ZenML server for one stack (see migration 0004)."""
+
+    __tablename__ = "zenml_pushes"
+    stack: Mapped[str] = mapped_column(String(200), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    project: Mapped[str] = mapped_column(String(200))
+    push_id: Mapped[str] = mapped_column(String(64))
+    pushed_by: Mapped[str] = mapped_column(String(128))
+    pushed_at: Mapped[datetime] = mapped_column(default=_now)
+    objects: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
 class _LockRow(_Base):
     """One operation per stack: the row exists while a deploy, destroy or registration runs."""
 
@@ -640,6 +653,30 @@ class Transaction:
         """Remove the lock (only if it still has ``token``, when given); whether a row was removed."""
         row = self._session.get(_LockRow, name)
         if row is None or (token is not None and row.token != token):
+            return False
+        self._session.delete(row)
+        self._session.flush()
+        return True
+
+    def zenml_push(self, stack: str) -> dict[str, Any] | None:
+        """The record of what `stack push` created in ZenML for ``stack``, or None."""
+        row = self._session.get(_ZenMLPushRow, stack)
+        if row is None:
+            return None
+        return {"stack": row.stack, "url": row.url, "project": row.project, "push_id": row.push_id, "pushed_by": row.pushed_by,
+                "pushed_at": row.pushed_at.isoformat(), "objects": list(row.objects)}
+
+    def save_zenml_push(self, stack: str, *, url: str, project: str, push_id: str, pushed_by: str,
+                        objects: list[dict[str, Any]]) -> None:
+        row = self._session.get(_ZenMLPushRow, stack) or _ZenMLPushRow(stack=stack)
+        row.url, row.project, row.push_id, row.pushed_by, row.pushed_at = url, project, push_id, pushed_by, _now()
+        row.objects = objects
+        self._session.add(row)
+        self._session.flush()
+
+    def delete_zenml_push(self, stack: str) -> bool:
+        row = self._session.get(_ZenMLPushRow, stack)
+        if row is None:
             return False
         self._session.delete(row)
         self._session.flush()

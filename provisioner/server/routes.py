@@ -72,6 +72,13 @@ class Grant(BaseModel):
     user: str
 
 
+class ZenMLPushRecord(BaseModel):
+    url: str
+    project: str
+    push_id: str
+    objects: list[dict[str, Any]]
+
+
 class ClientEvent(BaseModel):
     action: str
     target: str
@@ -208,6 +215,20 @@ def _identity(router: APIRouter) -> None:
     @router.delete("/stacks/{name}/grants/{user}", tags=["identity"])
     def revoke(name: str, user: str, registry: RegistryDep) -> list[str]:
         return registry.revoke(name, user)
+
+    @router.get("/stacks/{name}/zenml-push", tags=["stacks"])
+    def zenml_push(name: str, registry: RegistryDep) -> dict[str, Any] | None:
+        """What `stack push` created in ZenML for this stack, or null."""
+        return registry.zenml_push(name)
+
+    @router.put("/stacks/{name}/zenml-push", tags=["stacks"], status_code=204)
+    def record_zenml_push(name: str, body: ZenMLPushRecord, registry: RegistryDep) -> Response:
+        registry.record_zenml_push(name, body.url, body.project, body.push_id, body.objects)
+        return Response(status_code=204)
+
+    @router.delete("/stacks/{name}/zenml-push", tags=["stacks"])
+    def forget_zenml_push(name: str, registry: RegistryDep) -> dict[str, bool]:
+        return {"forgotten": registry.forget_zenml_push(name)}
 
     @router.get("/audit", tags=["audit"])
     def audit_log(registry: RegistryDep, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:

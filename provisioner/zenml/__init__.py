@@ -1,0 +1,1 @@
+"""Pushing registered stacks into a running ZenML server, and removing what was pushed."""
