@@ -1,0 +1,135 @@
+"""`provisioner stack push` into a real local ZenML 0.98.0 server, and its removal by destroy-stack."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.helpers import cli, deploy_cli, destroy_cli, registry_rows
+from tests.zenml.conftest import ZenMLServer
+
+pytestmark = pytest.mark.zenml
+
+AWS_STAGING = {
+    "stacks": ["aws-staging"],
+    "components": sorted(f"aws-staging-{n}" for n in ("artifacts", "builder", "models", "orchestrator", "registry", "sagemaker", "tracker")),
+    "service_connectors": ["aws-staging-aws"],
+    "secrets": ["component-aws-staging-tracker"],
+}
+
+
+def _deploy_aws_staging() -> None:
+    deployed = deploy_cli("aws", "--env", "staging", "--simulate")
+    assert deployed.exit_code == 0, deployed.output
+
+
+def _push(server: ZenMLServer, *extra: str) -> dict:
+    result = cli("stack", "push", "aws-staging", "--zenml-url", server.url, "--output", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_pushed_stack_is_whole_in_zenml_linked_to_its_connector_and_a_second_push_changes_nothing(
+    zenml_clean: ZenMLServer,
+) -> None:
+    _deploy_aws_staging()
+
+    first = _push(zenml_clean)
+    second = _push(zenml_clean)
+    seen = zenml_clean.zenml.client(
+        "stack = client.get_stack('aws-staging')\n"
+        "result = {t.value: [c.name, c.connector.name if c.connector else None, c.connector_resource_id]"
+        " for t, [c] in stack.components.items()}"
+    )
+
+    assert zenml_clean.names() == AWS_STAGING
+    assert (len(first["created"]), first["changed"]) == (10, True)
+    assert (second["changed"], second["created"], second["updated"], len(second["unchanged"])) == (False, [], [], 10)
+    bucket = next(c["config"]["path"] for c in json.loads(cli("component", "list", "--output", "json").stdout)
+                  if c["name"] == "aws-staging-artifacts")
+    assert seen == {
+        "artifact_store": ["aws-staging-artifacts", "aws-staging-aws", bucket],
+        "container_registry": ["aws-staging-registry", "aws-staging-aws", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"],
+        "experiment_tracker": ["aws-staging-tracker", None, None],
+        "image_builder": ["aws-staging-builder", "aws-staging-aws", None],
+        "model_registry": ["aws-staging-models", None, None],
+        "orchestrator": ["aws-staging-orchestrator", "aws-staging-aws", "aws-staging"],
+        "step_operator": ["aws-staging-sagemaker", "aws-staging-aws", None],
+    }
+
+
+def test_a_changed_component_is_updated_in_place_and_destroy_stack_removes_everything_pushed(zenml_clean: ZenMLServer) -> None:
+    _deploy_aws_staging()
+    _push(zenml_clean)
+    ids_before = zenml_clean.zenml.client("result = sorted(str(c.id) for c in client.list_stack_components(size=100).items)")
+
+    assert cli("component", "update", "aws-staging-tracker", "-c", "tracking_username=ops").exit_code == 0
+    changed = _push(zenml_clean)
+    username = zenml_clean.zenml.client("result = client.get_stack_component('experiment_tracker', 'aws-staging-tracker').configuration['tracking_username']")
+    ids_after = zenml_clean.zenml.client("result = sorted(str(c.id) for c in client.list_stack_components(size=100).items)")
+    destroyed = destroy_cli("aws", "--env", "staging", "--simulate", "--yes")
+
+    assert (changed["created"], changed["updated"]) == ([], ["component 'aws-staging-tracker'"])
+    assert username == "ops" and ids_after == ids_before
+    assert destroyed.exit_code == 0, destroyed.output
+    assert "Removed from ZenML: stack 'aws-staging'" in destroyed.output
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert registry_rows()["zenml_pushes"] == []
+
+
+def test_a_same_named_object_someone_else_made_in_zenml_is_never_touched(zenml_clean: ZenMLServer) -> None:
+    _deploy_aws_staging()
+    theirs = zenml_clean.zenml.client(
+        "from zenml.enums import StackComponentType\n"
+        "c = client.create_stack_component('aws-staging-tracker', 'mlflow', StackComponentType.EXPERIMENT_TRACKER,"
+        " {'tracking_uri': 'https://theirs.example.com', 'tracking_username': 'x', 'tracking_password': 'y'})\n"
+        "result = str(c.id)"
+    )
+
+    refused = cli("stack", "push", "aws-staging", "--zenml-url", zenml_clean.url)
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"error: ZenML at {zenml_clean.url} already has component 'aws-staging-tracker', not pushed from this registry: "
+        "nothing was changed (rename or remove it there)"
+    ]
+    assert zenml_clean.names() == {"stacks": [], "components": ["aws-staging-tracker"], "service_connectors": [], "secrets": []}
+    kept = zenml_clean.zenml.client("c = client.get_stack_component('experiment_tracker', 'aws-staging-tracker')\n"
+                                    "result = [str(c.id), c.configuration['tracking_uri']]")
+    assert kept == [theirs, "https://theirs.example.com"]
+    assert registry_rows()["zenml_pushes"] == []
+
+
+def test_an_unreachable_zenml_is_refused_in_one_line_and_leaves_no_record(zenml_clean: ZenMLServer) -> None:
+    _deploy_aws_staging()
+
+    refused = cli("stack", "push", "aws-staging", "--zenml-url", "http://127.0.0.1:9")
+
+    assert refused.exit_code == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: cannot reach the ZenML server at http://127.0.0.1:9")
+    assert registry_rows()["zenml_pushes"] == []
+
+
+def test_a_failure_midway_removes_what_the_push_created(zenml_clean: ZenMLServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack's own creation fails (after its secret, connector and components were created in ZenML):
+    all of them are deleted again, and the registry keeps no push record."""
+    from provisioner.zenml.client import ZenMLClient, ZenMLFailedError
+
+    _deploy_aws_staging()
+    real_create = ZenMLClient.create
+
+    def create(self: ZenMLClient, kind: str, body: dict) -> str:
+        if kind == "stack":
+            raise ZenMLFailedError("ZenML answered 500 to creating stack 'aws-staging': injected")
+        return real_create(self, kind, body)
+
+    monkeypatch.setattr(ZenMLClient, "create", create)
+    failed = cli("stack", "push", "aws-staging", "--zenml-url", zenml_clean.url)
+
+    assert failed.exit_code == 1, failed.output
+    assert failed.stderr.strip().splitlines()[-1] == "error: ZenML answered 500 to creating stack 'aws-staging': injected"
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert registry_rows()["zenml_pushes"] == []
