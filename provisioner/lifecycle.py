@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +45,7 @@ class DeployOutcome(BaseModel):
     outputs: dict[str, OutputValue]
     registered: DeploymentRecord | None = None
     summary: list[str] = Field(default_factory=list)
+    zenml_push: dict[str, Any] | None = None  # what --push-zenml did
     cost_estimate: CostEstimate | None = None
 
 

@@ -59,12 +59,20 @@ def deploy_stack(
     show_secrets: ShowSecretsOption = False,
     preflight: PreflightOption = False,
     no_preflight: NoPreflightOption = False,
+    push_zenml: Annotated[
+        bool, typer.Option("--push-zenml", help="Then push the registered stack to a ZenML server (see `provisioner stack push`).")
+    ] = False,
+    zenml_url: Annotated[
+        Optional[str], typer.Option("--zenml-url", help="With --push-zenml: the server (default: $ZENML_STORE_URL).", show_default=False)
+    ] = None,
+    zenml_project: Annotated[str, typer.Option("--zenml-project", help="With --push-zenml: the ZenML project.")] = "default",
 ) -> None:
     """Deploy a recipe for an environment and register what it created as a stack."""
     from provisioner.cli._context import open_registry
     from provisioner.lifecycle import deploy
 
     _refuse_preflight_combination(preflight, no_preflight=no_preflight, plan=plan, compare_envs=compare_envs)
+    zenml_target = _zenml_target(push_zenml, zenml_url, zenml_project, plan=plan)
     if compare_envs:
         if not plan:
             from provisioner.errors import InputError
@@ -100,12 +108,48 @@ def deploy_stack(
             )
     except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
+    if zenml_target is not None and outcome.registered is not None:
+        outcome.zenml_push = _push_after_deploy(registry, request.stack_name, zenml_target)
     if output is OutputFormat.json:
         print_json(outcome)
         return
     from provisioner.cli._summary import print_deploy_summary
 
     print_deploy_summary(outcome)
+
+
+def _zenml_target(push: bool, url: Optional[str], project: str, *, plan: bool) -> Any:
+    """Where --push-zenml goes, checked (reachable, tested version, credentials, project) before anything is deployed."""
+    from provisioner.errors import InputError
+
+    if not push:
+        if url is not None:
+            raise InputError("--zenml-url goes with --push-zenml")
+        return None
+    if plan:
+        raise InputError("--push-zenml doesn't go with --plan: a plan registers nothing to push")
+    from provisioner.zenml.client import ZenMLClient, ZenMLTarget
+
+    target = ZenMLTarget.from_options(url, project)
+    ZenMLClient(target).close()
+    return target
+
+
+def _push_after_deploy(registry: Any, stack_name: str, target: Any) -> dict[str, Any]:
+    """Push the stack just registered; a failure keeps the deploy and says how to push again."""
+    from provisioner.errors import OperationFailedError, ProvisionerError
+    from provisioner.zenml.push import push_stack
+
+    try:
+        report = push_stack(registry, stack_name, target)
+    except ProvisionerError as exc:
+        raise OperationFailedError(
+            f"deployed and registered {stack_name!r}, but the ZenML push failed: {exc} "
+            f"(retry: provisioner stack push {stack_name} --zenml-url {target.url} --zenml-project {target.project})"
+        ) from None
+    info(report.summary())
+    return {"url": report.url, "project": report.project, "created": report.created, "updated": report.updated,
+            "unchanged": report.unchanged, "deleted": report.deleted}
 
 
 @destroy_app.command()

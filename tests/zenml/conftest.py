@@ -21,8 +21,13 @@ from typing import Any
 import pytest
 
 ZENML_VERSION = "0.98.0"
+# ZenML's server, and its AWS integration's requirements (as `zenml integration install aws` would add them),
+# so the server can verify a pushed AWS connector. One pip run, so ZenML's own pins hold.
+REQUIREMENTS = (
+    f"zenml[server]=={ZENML_VERSION}", "sagemaker>=2.237.3,<3.0.0", "kubernetes", "aws-profile-manager", "pytz>=2021.1",
+)
 VENV_ENV = "PROVISIONER_TEST_ZENML_VENV"
-READY = ".provisioner-ready"
+READY = ".provisioner-ready"  # written last, holding the requirements: a venv without it (or with others) is made again
 
 
 def _venv_path() -> Path:
@@ -37,12 +42,12 @@ def _venv_path() -> Path:
 def zenml_venv() -> Path:
     """The ZenML virtual environment's bin folder, made (pip install zenml[server]) if it isn't there yet."""
     venv = _venv_path()
-    if not (venv / READY).exists():
+    wanted = "\n".join(REQUIREMENTS)
+    if not (venv / READY).exists() or (venv / READY).read_text() != wanted:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"zenml[server]=={ZENML_VERSION}"],
-                       check=True, timeout=900)
-        (venv / READY).write_text(ZENML_VERSION)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True, timeout=1200)
+        (venv / READY).write_text(wanted)
     return venv / "bin"
 
 
@@ -137,12 +142,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def zenml_server(zenml_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZenMLServer]:
-    """`zenml login --local` on a free port, once per session; `zenml logout --local` after."""
+def zenml_server(zenml_venv: Path, moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZenMLServer]:
+    """`zenml login --local` on a free port, once per session; `zenml logout --local` after.
+
+    The server reaches AWS at the session's moto server, with implicit auth methods enabled, so it can
+    verify an AWS connector that uses the server's own identity.
+    """
     base = tmp_path_factory.mktemp("zenml-server")
     work = base / "work"
     work.mkdir()
-    client = ZenML(zenml_venv, zenml_environment(base / "config"), work)
+    env = zenml_environment(base / "config")
+    env.update({"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "eu-west-1", "ZENML_ENABLE_IMPLICIT_AUTH_METHODS": "true"})
+    client = ZenML(zenml_venv, env, work)
     port = _free_port()
     client.run("login", "--local", "--port", str(port), timeout=300)
     try:
@@ -157,3 +169,62 @@ def zenml_clean(zenml_server: ZenMLServer) -> Iterator[ZenMLServer]:
     zenml_server.wipe()
     yield zenml_server
     zenml_server.wipe()
+
+
+ADMIN_PASSWORD = "zenml-admin-Password-1"
+
+
+@dataclass
+class AuthServer:
+    """A ZenML server with ZenML's OAuth2 password scheme (not a local one, which has no authentication)."""
+
+    url: str
+    api_key: str
+
+
+@pytest.fixture(scope="session")
+def zenml_auth_server(zenml_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    """ZenML's server app under uvicorn with OAUTH2_PASSWORD_BEARER, activated with an admin, and a service
+    account's API key (ZENML_STORE_API_KEY's kind of credential)."""
+    import time
+
+    import httpx
+
+    base = tmp_path_factory.mktemp("zenml-auth-server")
+    env = zenml_environment(base / "config")
+    env.update({
+        "ZENML_STORE_URL": f"sqlite:///{base / 'zenml.db'}",
+        "ZENML_SERVER_AUTH_SCHEME": "OAUTH2_PASSWORD_BEARER",
+        "ZENML_SERVER_JWT_SECRET_KEY": "test-jwt-secret-0123456789abcdef",
+        "ZENML_SERVER_DEPLOYMENT_TYPE": "other",
+    })
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (base / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(zenml_venv / "python"), "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, cwd=base, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/info", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the ZenML server did not start: {(base / 'server.log').read_text()[-2000:]}") from None
+                time.sleep(0.5)
+        with httpx.Client(base_url=f"{url}/api/v1", timeout=30) as http:
+            http.put("/activate", json={"admin_username": "admin", "admin_password": ADMIN_PASSWORD}).raise_for_status()
+            token = http.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD}).json()["access_token"]
+            http.headers["Authorization"] = f"Bearer {token}"
+            account = http.post("/service_accounts", json={"name": "provisioner-ci", "active": True})
+            account.raise_for_status()
+            key = http.post(f"/service_accounts/{account.json()['id']}/api_keys", json={"name": "push"})
+            key.raise_for_status()
+        yield AuthServer(url, key.json()["body"]["key"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

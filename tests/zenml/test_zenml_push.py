@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.helpers import cli, deploy_cli, destroy_cli, registry_rows
-from tests.zenml.conftest import ZenMLServer
+from tests.zenml.conftest import AuthServer, ZenMLServer
 
 pytestmark = pytest.mark.zenml
 
@@ -133,3 +133,103 @@ def test_a_failure_midway_removes_what_the_push_created(zenml_clean: ZenMLServer
     assert failed.stderr.strip().splitlines()[-1] == "error: ZenML answered 500 to creating stack 'aws-staging': injected"
     assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
     assert registry_rows()["zenml_pushes"] == []
+
+
+def test_zenml_verifies_the_pushed_aws_connector_against_the_emulator(zenml_clean: ZenMLServer, aws_endpoint: str) -> None:
+    """The ZenML server was started with AWS_ENDPOINT_URL at the moto server this stack was deployed to,
+    and implicit auth enabled: it assumes the connector's role and finds each resource."""
+    _deploy_aws_staging()
+    _push(zenml_clean)
+    bucket = next(c["config"]["path"] for c in json.loads(cli("component", "list", "--output", "json").stdout)
+                  if c["name"] == "aws-staging-artifacts")
+
+    verified = zenml_clean.zenml.run("service-connector", "verify", "aws-staging-aws")
+
+    text = " ".join((verified.stdout + verified.stderr).split())
+    assert "Service connector 'aws-staging-aws' is correctly configured with valid credentials" in text
+    for resource in (bucket, "aws-staging", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "eu-west-1"):
+        assert resource in text
+
+
+def test_a_rerun_after_a_kill_adopts_what_the_killed_push_created(zenml_clean: ZenMLServer) -> None:
+    """A push killed after ZenML created objects but before the registry recorded them: the objects carry the
+    push's id as a label, which the registry holds, so the rerun takes them over instead of refusing them."""
+    from provisioner.registry.service import Registry
+
+    _deploy_aws_staging()
+    _push(zenml_clean)
+    registry = Registry.open()
+    record = registry.zenml_push("aws-staging")
+    assert record is not None
+    secrets_only = [o for o in record["objects"] if o["kind"] == "secret"]
+    registry.record_zenml_push("aws-staging", record["url"], record["project"], record["push_id"], secrets_only)
+
+    rerun = _push(zenml_clean)
+
+    assert rerun["created"] == [] and len(rerun["updated"]) == 9
+    assert zenml_clean.names() == AWS_STAGING
+    assert [o["kind"] for o in registry.zenml_push("aws-staging")["objects"]].count("component") == 7
+
+
+def test_an_untested_zenml_release_is_refused_before_anything_is_written(zenml_clean: ZenMLServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provisioner.zenml import client
+
+    _deploy_aws_staging()
+    monkeypatch.setattr(client, "TESTED_SERIES", "0.99.")
+
+    refused = cli("stack", "push", "aws-staging", "--zenml-url", zenml_clean.url)
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"error: the ZenML server at {zenml_clean.url} runs 0.98.0; stack push is tested with 0.99.x "
+        "(--allow-untested-zenml to push anyway)"
+    ]
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert registry_rows()["zenml_pushes"] == []
+
+
+def test_a_wrong_password_is_refused_and_an_api_key_pushes(zenml_auth_server: AuthServer) -> None:
+    import httpx
+
+    deployed = deploy_cli("kubernetes", "--env", "dev", "--simulate", "--context", "kind-dev")
+    assert deployed.exit_code == 0, deployed.output
+    os.environ.update({"ZENML_STORE_USERNAME": "admin", "ZENML_STORE_PASSWORD": "not-the-password"})
+    refused = cli("stack", "push", "kubernetes-dev", "--zenml-url", zenml_auth_server.url)
+    for name in ("ZENML_STORE_USERNAME", "ZENML_STORE_PASSWORD"):
+        os.environ.pop(name)
+    os.environ["ZENML_STORE_API_KEY"] = zenml_auth_server.api_key
+    pushed = cli("stack", "push", "kubernetes-dev", "--zenml-url", zenml_auth_server.url, "--output", "json")
+    with httpx.Client(base_url=f"{zenml_auth_server.url}/api/v1") as http:
+        token = http.post("/login", data={"password": zenml_auth_server.api_key}).json()["access_token"]
+        stacks = http.get("/stacks", headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    unpushed = cli("stack", "unpush", "kubernetes-dev")
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [f"error: the ZenML server at {zenml_auth_server.url} refused the credentials"]
+    assert pushed.exit_code == 0, pushed.stderr
+    assert len(json.loads(pushed.stdout)["created"]) == 8
+    assert sorted(s["name"] for s in stacks) == ["default", "kubernetes-dev"]
+    assert unpushed.exit_code == 0, unpushed.stderr
+    assert zenml_auth_server.api_key not in pushed.stdout + pushed.stderr
+
+
+def test_gcp_impersonation_needs_a_source_key_and_pushes_with_one(zenml_clean: ZenMLServer) -> None:
+    deployed = deploy_cli("gcp", "--env", "staging", "--simulate")
+    assert deployed.exit_code == 0, deployed.output
+
+    refused = cli("stack", "push", "gcp-staging", "--zenml-url", zenml_clean.url)
+    empty_after_refusal = zenml_clean.names()
+    key = json.dumps({"type": "service_account", "project_id": "provisioner-simulated", "client_email": "ci@example.iam.gserviceaccount.com"})
+    assert cli("secret", "set", "gcp-source", "service_account_json", input=f"{key}\n").exit_code == 0
+    pushed = cli("stack", "push", "gcp-staging", "--zenml-url", zenml_clean.url, "--zenml-source-secret", "gcp-source")
+    connector = zenml_clean.zenml.client(
+        "c = client.get_service_connector('gcp-staging-gcp')\n"
+        "result = [c.auth_method, c.configuration.get('target_principal'), sorted(c.resource_types)]"
+    )
+
+    assert refused.exit_code == 2
+    assert "needs a source key for that: --zenml-source-secret NAME" in refused.stderr
+    assert empty_after_refusal == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert pushed.exit_code == 0, pushed.stderr
+    assert connector == ["impersonation", "gcp-staging-connector@provisioner-simulated.iam.gserviceaccount.com",
+                         ["docker-registry", "gcp-generic", "gcs-bucket", "kubernetes-cluster"]]
