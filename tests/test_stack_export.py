@@ -552,3 +552,20 @@ def test_import_that_fails_at_its_last_write_leaves_no_row_behind(
     assert result.exit_code == 1
     assert "injected: the database went away at the stack's write" in result.stderr
     assert raw_rows(store_url) == before
+
+
+def test_zenml_url_without_push_zenml_is_refused_before_anything(store_url: str) -> None:
+    from tests.helpers import deploy_cli
+
+    result = deploy_cli("aws", "--env", "dev", "--simulate", "--zenml-url", "http://127.0.0.1:9")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == "error: --zenml-url goes with --push-zenml"
+    assert raw_rows(store_url).get("stacks", []) == []  # nothing registered (the registry may not even exist yet)
+
+
+def test_stack_push_without_a_zenml_url_says_where_to_give_one(store_url: str) -> None:
+    result = cli("stack", "push", "anything")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == ["error: no ZenML server: give --zenml-url URL or set ZENML_STORE_URL"]

@@ -85,6 +85,10 @@ def describe(
         for t, c in detail.components.items()
     ]
     render(detail, output, f"Stack {detail.name}", ["type", "component", "flavor", "config", "connector"], rows)
+    pushed = registry.zenml_push(name)
+    if pushed is not None:
+        info(f"Pushed to ZenML at {pushed['url']} (project {pushed['project']!r}) by {pushed['pushed_by']} at "
+             f"{pushed['pushed_at']}: {len(pushed['objects'])} objects.")
 
 
 @app.command("set-active")

@@ -44,7 +44,10 @@ def test_a_pushed_stack_is_whole_in_zenml_linked_to_its_connector_and_a_second_p
         " for t, [c] in stack.components.items()}"
     )
 
+    described = cli("stack", "describe", "aws-staging")
     assert zenml_clean.names() == AWS_STAGING
+    assert f"Pushed to ZenML at {zenml_clean.url} (project 'default') by " in described.stderr
+    assert described.stderr.rstrip().endswith(": 10 objects.")
     assert (len(first["created"]), first["changed"]) == (10, True)
     assert (second["changed"], second["created"], second["updated"], len(second["unchanged"])) == (False, [], [], 10)
     bucket = next(c["config"]["path"] for c in json.loads(cli("component", "list", "--output", "json").stdout)
@@ -233,3 +236,45 @@ def test_gcp_impersonation_needs_a_source_key_and_pushes_with_one(zenml_clean: Z
     assert pushed.exit_code == 0, pushed.stderr
     assert connector == ["impersonation", "gcp-staging-connector@provisioner-simulated.iam.gserviceaccount.com",
                          ["docker-registry", "gcp-generic", "gcs-bucket", "kubernetes-cluster"]]
+
+
+def test_deploy_stack_push_zenml_pushes_after_registration(zenml_clean: ZenMLServer) -> None:
+    deployed = deploy_cli("aws", "--env", "staging", "--simulate", "--push-zenml", "--zenml-url", zenml_clean.url)
+
+    assert deployed.exit_code == 0, deployed.output
+    assert f"Pushed to ZenML at {zenml_clean.url} (project 'default'): 10 created." in " ".join(deployed.output.split())
+    assert zenml_clean.names() == AWS_STAGING
+
+
+def test_deploy_stack_push_zenml_to_an_unreachable_server_deploys_nothing() -> None:
+    deployed = deploy_cli("aws", "--env", "staging", "--simulate", "--push-zenml", "--zenml-url", "http://127.0.0.1:9")
+
+    assert deployed.exit_code == 2
+    assert deployed.stderr.strip().splitlines()[-1].startswith("error: cannot reach the ZenML server at http://127.0.0.1:9")
+    assert registry_rows().get("stacks", []) == []  # nothing registered (no registry was even opened)
+
+
+def test_destroy_with_zenml_unreachable_keeps_the_record_and_unpush_finishes_later(zenml_clean: ZenMLServer) -> None:
+    from provisioner.registry.service import Registry
+
+    _deploy_aws_staging()
+    _push(zenml_clean)
+    registry = Registry.open()
+    record = registry.zenml_push("aws-staging")
+    assert record is not None
+    registry.record_zenml_push("aws-staging", "http://127.0.0.1:9", record["project"], record["push_id"], record["objects"])
+
+    destroyed = destroy_cli("aws", "--env", "staging", "--simulate", "--yes")
+    kept = registry.zenml_push("aws-staging")
+    registry.record_zenml_push("aws-staging", zenml_clean.url, record["project"], record["push_id"], record["objects"])
+    unpushed = cli("stack", "unpush", "aws-staging")
+
+    assert destroyed.exit_code == 0, destroyed.output
+    said = " ".join(destroyed.output.split())
+    assert "cannot reach the ZenML server at http://127.0.0.1:9" in said
+    assert "kept the ZenML push record; retry with: provisioner stack unpush aws-staging" in said
+    assert kept is not None and len(kept["objects"]) == 10
+    assert registry_rows()["stacks"] == []  # the stack itself is unregistered
+    assert unpushed.exit_code == 0, unpushed.stderr
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert registry_rows()["zenml_pushes"] == []
