@@ -278,3 +278,15 @@ def test_destroy_with_zenml_unreachable_keeps_the_record_and_unpush_finishes_lat
     assert unpushed.exit_code == 0, unpushed.stderr
     assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
     assert registry_rows()["zenml_pushes"] == []
+
+
+def test_a_project_the_zenml_server_lacks_is_refused_before_anything_is_written(zenml_clean: ZenMLServer) -> None:
+    _deploy_aws_staging()
+
+    refused = cli("stack", "push", "aws-staging", "--zenml-url", zenml_clean.url, "--zenml-project", "no-such-project")
+
+    assert refused.exit_code == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ZenML answered 404 to finding the project 'no-such-project'")
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
+    assert registry_rows()["zenml_pushes"] == []
