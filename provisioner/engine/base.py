@@ -32,6 +32,9 @@ class ResourceRecord(BaseModel):
     op: Op
     failed: bool = False
     message: str | None = None
+    # The graph as the program declared it (parent, dependencies and property dependencies), by URN.
+    parent: str | None = None
+    dependencies: list[str] = Field(default_factory=list)
     # The planned inputs, plain (for cost estimates and summaries): they can hold secrets, so they are
     # serialised as ``shown_inputs``, which the engine that made the record masks. None: not shown.
     inputs: dict[str, Any] | None = Field(None, repr=False)

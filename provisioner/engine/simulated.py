@@ -7,6 +7,8 @@ AWS_ENDPOINT_URL, always with fake credentials.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from dataclasses import dataclass
 import json
 import os
 import threading
@@ -25,11 +27,12 @@ from provisioner.engine.base import (
     ResourceRecord,
     ResourcesFailedError,
 )
+from provisioner.engine.diff import replacing_property
 from provisioner.engine.emulators import EmulationContext, handler_for
 from provisioner.guardrails import violations
 from provisioner.engine.simulated_state import PendingOperation, SimulatedResource, SimulatedStackState, SimulatedStateStore
 from provisioner.recipe_api import Recipe, RecipeArgs, cloud_of, run_program
-from provisioner.retention import Node, identity_values, kept_keys, referenced_strings
+from provisioner.retention import Node, identity_values, kept_keys
 
 FAIL_ENV = "PROVISIONER_SIMULATE_FAIL"
 BIND_TIMEOUT_ENV = "PROVISIONER_SIMULATED_BIND_TIMEOUT"
@@ -144,6 +147,7 @@ class _EmulatorMocks:
         self.fail_on = fail_on
         self.records: list[ResourceRecord] = []
         self.seen: set[str] = set()
+        self.registrations: dict[str, Registration] = {}  # filled by the monitor as the program registers resources
         # Resources whose create an earlier, interrupted run had sent without recording the result.
         self.interrupted = {p.key for p in state.pending if p.op == "create"} if state is not None else set()
         self._in_flight = 0
@@ -191,9 +195,16 @@ class _EmulatorMocks:
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider", inputs  # providers are configuration, not resources
         old = self.previous.get(key)
-        unchanged = old is not None and bool(old.sealed_inputs) and self.store.unseal(old.sealed_inputs) == _as_stored(inputs)
+        old_inputs = self.store.unseal(old.sealed_inputs) if old is not None and old.sealed_inputs else None
+        unchanged = old_inputs is not None and old_inputs == _as_stored(inputs)
         op = Op.SAME if unchanged else Op.UPDATE if old else Op.CREATE
-        urn = f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
+        because = replacing_property(args.typ, old_inputs, _as_stored(inputs)) if op is Op.UPDATE and old_inputs is not None else None
+        if because is not None:
+            op = Op.REPLACE
+        registration = self.registrations.get(key)
+        urn = registration.urn if registration else f"urn:pulumi:{self.ctx.stack}::{self.ctx.project}::{args.typ}::{args.name}"
+        graph = {"parent": registration.parent, "dependencies": list(registration.dependencies)} if registration else {}
+        note = f"{because} changed: replaced" if because else None
         broken = violations(args.typ, inputs)
         if broken:  # the guardrails of the policy pack, run here as `pulumi preview --policy-pack` would
             message = "; ".join(f"guardrail {rule}: {text}" for rule, text in broken)
@@ -201,12 +212,20 @@ class _EmulatorMocks:
             self.sink.failed(urn, args.typ, message)
             raise RuntimeError(message)
         if self.preview:
-            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
-            return (old.id if old else None), inputs
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, inputs=inputs,
+                                               shown_inputs=shown, **graph))
+            if old is None or op is Op.REPLACE:
+                return None, inputs  # a new resource: its id and computed outputs are unknown until it exists
+            # An unchanged or updated resource keeps its id and computed outputs (ARNs, endpoints), so what
+            # depends on them sees the values it already has and is not reported as changed.
+            previous_outputs = self.store.unseal(old.sealed_state)
+            return old.id, previous_outputs if op is Op.SAME else {**previous_outputs, **inputs}
         if unchanged and old is not None:  # the state already holds it, as it is
             previous_outputs = self.store.unseal(old.sealed_state)
             if handler_for(args.typ).exists(old.id, previous_outputs, self.ctx):
-                self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
+                self._remember_graph(key, registration)
+                self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown,
+                                                   **graph))
                 return old.id, previous_outputs
             op = Op.CREATE  # deleted behind our back: made again
         self.sink.started(urn, args.typ, op)
@@ -216,7 +235,17 @@ class _EmulatorMocks:
             if args.typ == PVC_TYPE:
                 self._wait_for_storage_class(inputs)
             handler = handler_for(args.typ)
-            if old and handler.exists(old.id, self.store.unseal(old.sealed_state), self.ctx):
+            if op is Op.REPLACE and old is not None and registration is not None and registration.delete_before_replace:
+                self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
+                handler.delete(old.id, self.store.unseal(old.sealed_state), self.ctx)  # deleteBeforeReplace: the old one goes first
+                resource_id, outputs = handler.create(args.name, args.typ, inputs, self.ctx)
+            elif op is Op.REPLACE and old is not None:
+                # Create the new one now; the old one is deleted after the program, dependents first (as Pulumi's
+                # delete-replaced steps). Until then the state keeps it under its own key, so a kill can't lose it.
+                self._keep_replaced(old)
+                self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
+                resource_id, outputs = handler.create(args.name, args.typ, inputs, dataclasses.replace(self.ctx, generation=old.id))
+            elif old and handler.exists(old.id, self.store.unseal(old.sealed_state), self.ctx):
                 resource_id = old.id
                 outputs = handler.update(old.id, args.name, inputs, self.store.unseal(old.sealed_state), self.ctx)
             else:
@@ -231,9 +260,7 @@ class _EmulatorMocks:
             self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, failed=True, message=message))
             self.sink.failed(urn, args.typ, message)
             raise
-        mentioned = referenced_strings(inputs)
-        with self._idle:
-            depends_on = [r.key for r in self.state.resources if r.key != key and mentioned & set(r.identities)]
+        depends_on = sorted({key_of(urn) for urn in registration.dependencies}) if registration else []
         entry = SimulatedResource(
             key=key,
             type=args.typ,
@@ -248,9 +275,24 @@ class _EmulatorMocks:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
             self.state.pending = [p for p in self.state.pending if p.key != key]
             self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
-        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, inputs=inputs, shown_inputs=shown))
+        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, inputs=inputs,
+                                           shown_inputs=shown, **graph))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
+
+    def _remember_graph(self, key: str, registration: Registration | None) -> None:
+        """Keep an unchanged resource's dependencies as the program declares them now (states before 0.4 guessed them)."""
+        if registration is None:
+            return
+        depends_on = sorted({key_of(urn) for urn in registration.dependencies})
+        with self._idle:
+            self.state.resources = [r.model_copy(update={"depends_on": depends_on}) if r.key == key else r for r in self.state.resources]
+
+    def _keep_replaced(self, old: SimulatedResource) -> None:
+        with self._idle:
+            kept = old.model_copy(update={"key": f"{old.key}{REPLACED_SUFFIX}"})
+            self.state.resources = [r for r in self.state.resources if r.key != kept.key] + [kept]
+            self.store.save(self.state)
 
     def _wait_for_storage_class(self, inputs: dict[str, Any]) -> None:
         """On EKS a claim naming no StorageClass binds only through a default one, which EKS 1.30+ does not ship.
@@ -298,13 +340,30 @@ class _EmulatorMocks:
         return invoke(unwrap_secrets(dict(args.args or {})), self.ctx) if invoke else {}
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What the SDK sent when the program registered a resource: its URN and its place in the graph."""
+
+    urn: str
+    parent: str | None
+    dependencies: tuple[str, ...]  # URNs: explicit depends_on and every property dependency
+    delete_before_replace: bool
+
+
+def key_of(urn: str) -> str:
+    """The state key (``TYPE::NAME``) of a resource URN (``urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME``)."""
+    _, _, qualified_type, name = urn.split("::", 3)
+    return f"{qualified_type.split('$')[-1]}::{name}"
+
+
 def run_program_with_mocks(
     program: Callable[[], None], mocks: Any, project: str, stack: str, preview: bool
 ) -> dict[str, OutputValue]:
-    """Run ``program`` under ``mocks`` (an object with ``new_resource`` and ``call``) in a fresh
-    event loop and return its resolved exports."""
+    """Run ``program`` under ``mocks`` (an object with ``new_resource``, ``call`` and a ``registrations``
+    dict it may read) in a fresh event loop and return its resolved exports."""
     import pulumi
     from pulumi.runtime import settings
+    from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.stack import wait_for_rpcs
 
     class Mocks(pulumi.runtime.Mocks):
@@ -314,6 +373,20 @@ def run_program_with_mocks(
         def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
             return mocks.call(args)
 
+    class RecordingMonitor(MockMonitor):  # type: ignore[misc]
+        # The one use of Pulumi internals here: MockResourceArgs carries no parent, dependencies or
+        # delete-before-replace, so the registration request is read before the mock sees it.
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+            dependencies = set(request.dependencies)
+            for urns in request.propertyDependencies.values():
+                dependencies.update(urns.urns)
+            registration = Registration(
+                urn=self.make_urn(request.parent, request.type, request.name), parent=request.parent or None,
+                dependencies=tuple(sorted(dependencies)), delete_before_replace=bool(request.deleteBeforeReplace),
+            )
+            mocks.registrations[f"{request.type}::{request.name}"] = registration
+            return super().RegisterResource(request)
+
     loop = asyncio.new_event_loop()
     # Failures are reported by the engine; asyncio would also print each abandoned future.
     loop.set_exception_handler(lambda _loop, _context: None)
@@ -321,7 +394,8 @@ def run_program_with_mocks(
     try:
         # set_mocks keeps an existing root stack, and with it the exports of an earlier program in this process.
         settings.set_root_resource(None)  # type: ignore[arg-type]
-        pulumi.runtime.set_mocks(Mocks(), project=project, stack=stack, preview=preview)
+        mock = Mocks()
+        pulumi.runtime.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=RecordingMonitor(mock))
         program()
         loop.run_until_complete(wait_for_rpcs())
         root = settings.get_root_resource()
@@ -365,6 +439,9 @@ async def _resolve(exports: dict[str, Any]) -> dict[str, OutputValue]:
         else:
             resolved[key] = OutputValue(value=value)
     return resolved
+
+
+REPLACED_SUFFIX = "::replaced"  # the state's key for a replaced resource's old instance, until it is deleted
 
 
 def _deletion_order(resources: list[SimulatedResource]) -> list[SimulatedResource]:
@@ -468,9 +545,18 @@ class SimulatedEngine:
     def _delete_missing(
         self, state: SimulatedStackState, seen: set[str], ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]
     ) -> None:
-        for resource in _deletion_order([r for r in state.resources if r.key not in seen]):
-            self._delete_one(resource, ctx, sink, records)
-            state.resources.remove(resource)
+        doomed = [r for r in state.resources if r.key not in seen]
+        keys = {r.key for r in doomed}
+        # A replaced resource's old instance goes after the old instances that depended on it.
+        ordered = _deletion_order([
+            r.model_copy(update={"depends_on": [d + REPLACED_SUFFIX if d + REPLACED_SUFFIX in keys else d for d in r.depends_on]})
+            if r.key.endswith(REPLACED_SUFFIX) else r
+            for r in doomed
+        ])
+        for resource in ordered:
+            replaced = resource.key.endswith(REPLACED_SUFFIX)
+            self._delete_one(resource, ctx, sink, [] if replaced else records)  # a replacement is reported once, as replace
+            state.resources = [r for r in state.resources if r.key != resource.key]
             self.store.save(state)
 
     def _delete_one(self, resource: SimulatedResource, ctx: EmulationContext, sink: ProgressSink, records: list[ResourceRecord]) -> None:

@@ -102,9 +102,11 @@ class Network(pulumi.ComponentResource):
 
     def _create_nat(self, name: str, subnet: aws.ec2.Subnet) -> aws.ec2.NatGateway:
         address = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags=tagged(self._args.tags, f"{name}-eip"), opts=pulumi.ResourceOptions(parent=self))
+        # Its Elastic IP can be associated with one NAT gateway at a time: a replacement (new subnet) must
+        # delete the old gateway first, or AWS refuses the new one with Resource.AlreadyAssociated.
         return aws.ec2.NatGateway(
             name, allocation_id=address.id, subnet_id=subnet.id, tags=tagged(self._args.tags, name),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
 

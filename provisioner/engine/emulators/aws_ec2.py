@@ -303,8 +303,14 @@ class NatGatewayEmulator(_TaggedEc2Emulator):
         gateway = self._describe(resource_id, ctx) or {}
         ignore_not_found(ctx.aws("ec2").delete_nat_gateway, NatGatewayId=resource_id)
         wait_for(ctx.aws("ec2"), "nat_gateway_deleted", NatGatewayIds=[resource_id])
-        # AWS releases the gateway's network interface with it; moto keeps it, which would block the subnet.
+        # AWS releases the gateway's network interface with it, and disassociates its Elastic IP (which a
+        # replacement gateway then takes); moto keeps both, which would block the subnet and the address.
         for address in gateway.get("NatGatewayAddresses", []):
+            if address.get("AllocationId"):
+                found = ctx.aws("ec2").describe_addresses(AllocationIds=[address["AllocationId"]]).get("Addresses", [])
+                for eip in found:
+                    if eip.get("AssociationId"):
+                        ignore_not_found(ctx.aws("ec2").disassociate_address, AssociationId=eip["AssociationId"])
             if address.get("NetworkInterfaceId"):
                 ignore_not_found(ctx.aws("ec2").delete_network_interface, NetworkInterfaceId=address["NetworkInterfaceId"])
 

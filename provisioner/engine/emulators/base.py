@@ -20,6 +20,9 @@ class EmulationContext:
     project_id: str = "provisioner-simulated"
     # The deployment's id: auto-names derive from it, so two deployments of one stack name never collide.
     deployment_id: str | None = None
+    # Set while creating a replacement (to the old instance's id): Pulumi gives a replacement a new random
+    # auto-name, so both can exist at once until the old one is deleted.
+    generation: str = ""
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def aws(self, service: str) -> Any:
@@ -33,6 +36,7 @@ class EmulationContext:
     def suffix(self, name: str, length: int = 7) -> str:
         """A deterministic stand-in for Pulumi's random auto-name suffix."""
         seed = f"{self.deployment_id}/" if self.deployment_id else ""
+        seed += f"{self.generation}/" if self.generation else ""
         digest = hashlib.sha256(f"{seed}{self.project}/{self.stack}/{name}".encode()).hexdigest()
         return digest[:length]
 
@@ -89,4 +93,5 @@ class SyntheticEmulator(Emulator):
         if resource_type.startswith("aws:"):
             service = resource_type.split(":")[1].split("/")[0]
             state.setdefault("arn", ctx.arn(service, f"{name}/{resource_id}"))
+            state.setdefault("name", resource_id)  # the provider auto-names a resource given no name, as here
         return resource_id, state
