@@ -12,6 +12,8 @@ from provisioner.costs import CostEstimate, estimate
 from provisioner.engine.base import (
     Engine,
     EngineResult,
+    NullSink,
+    Op,
     OutputValue,
     Ownership,
     ProgressSink,
@@ -45,6 +47,7 @@ class DeployOutcome(BaseModel):
     outputs: dict[str, OutputValue]
     registered: DeploymentRecord | None = None
     summary: list[str] = Field(default_factory=list)
+    data_loss: list[str] = Field(default_factory=list)  # a prod plan's data resources that would be replaced or deleted
     zenml_push: dict[str, Any] | None = None  # what --push-zenml did
     cost_estimate: CostEstimate | None = None
 
@@ -97,11 +100,18 @@ def deploy(
     preview: bool = False,
     show_secrets: bool = False,
     preflight: bool = True,
+    allow_data_replacement: str | None = None,
 ) -> DeployOutcome:
     """Run the recipe through the engine, then register its outputs in one transaction.
 
     A real (not simulated) deploy runs the read-only preflight first, unless ``preflight`` is False.
+    In prod, a deploy that would replace or delete a data resource is refused before anything changes,
+    unless ``allow_data_replacement`` is the stack's name.
     """
+    if allow_data_replacement is not None and allow_data_replacement != request.stack_name:
+        raise InputError(
+            f"--allow-data-replacement takes the stack's name, typed out: {request.stack_name!r}, not {allow_data_replacement!r}"
+        )
     recipe.check(args, simulated=engine.simulated, region=request.region)
     engine.check_available()
     if preflight and not preview and not engine.simulated:
@@ -109,11 +119,40 @@ def deploy(
 
         require_preflight(recipe, request, args)
     if preview:
-        return _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
+        outcome = _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
+        outcome.data_loss = [f"{r.name}: {_loss(r)}" for r in data_losses(recipe, request, outcome.resources)]
+        return outcome
     with registry.audited("deploy", request.stack_name):
         registry.require_stack_access(request.stack_name, "deploying")
         with registry.locks.hold(request.stack_name, "deploy"):
+            if allow_data_replacement is None and request.env == "prod" and engine.has_stack(request):
+                planned = engine.up(request, recipe, args, preview=True, sink=NullSink())
+                refuse_data_loss(recipe, request, planned.resources)
             return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
+
+
+def data_losses(recipe: Recipe, request: DeployRequest, resources: list[ResourceRecord]) -> list[ResourceRecord]:
+    """The data resources (buckets, databases) a plan would replace or delete, in prod; none elsewhere."""
+    if request.env != "prod" or recipe.retention is None:
+        return []
+    return [r for r in resources if r.type in recipe.retention.data_types and r.op in (Op.REPLACE, Op.DELETE)]
+
+
+def _loss(record: ResourceRecord) -> str:
+    if record.op is Op.DELETE:
+        return "deleted (no longer in the program)"
+    return f"replaced, because {record.forced_by} changed" if record.forced_by else "replaced"
+
+
+def refuse_data_loss(recipe: Recipe, request: DeployRequest, resources: list[ResourceRecord]) -> None:
+    """Refuse a prod deploy that would replace or delete a bucket or database (nothing has changed yet)."""
+    losses = data_losses(recipe, request, resources)
+    if losses:
+        what = "; ".join(f"{r.type.split(':')[-1]} {r.name} would be {_loss(r)}" for r in losses)
+        raise InputError(
+            f"refused: in prod, {what}, and its data with it; nothing was changed. To accept that: "
+            f"--allow-data-replacement {request.stack_name}"
+        )
 
 
 def _deploy(

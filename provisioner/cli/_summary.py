@@ -15,20 +15,30 @@ if TYPE_CHECKING:
     from provisioner.teardown.flow import TeardownReport
 
 
-def print_deploy_summary(outcome: DeployOutcome) -> None:
+PLAN_ORDER = ("create", "update", "replace", "delete", "same")
+
+
+def print_deploy_summary(outcome: DeployOutcome, *, show_same: bool = False) -> None:
     console = Console(highlight=False, soft_wrap=True)
     where = f"recipe {outcome.recipe}, env {outcome.env}" + (f", region {outcome.region}" if outcome.region else "")
     if outcome.simulated:
         console.print(f"[bold yellow]Simulated[/] with {outcome.emulator}; no real cloud was touched.")
     if outcome.preview:
         console.print(f"[bold]Plan for {outcome.stack}[/] ({where}): nothing was changed.")
-        by_type = Counter((r.type, r.op.value) for r in outcome.resources)
+        counts = Counter(r.op.value for r in outcome.resources)
+        console.print("Plan: " + ", ".join(f"{counts.get(op, 0)} {op}" for op in PLAN_ORDER) + ".", markup=False)
         from rich.table import Table
 
-        table = Table("resource type", "action", "count", title="Resources", title_justify="left")
-        for (resource_type, op), count in sorted(by_type.items()):
-            table.add_row(resource_type, op, str(count))
-        console.print(table)
+        shown = [r for r in outcome.resources if show_same or r.op.value != "same"]
+        if shown:
+            table = Table("action", "resource", "type", "why", title="Changes" if not show_same else "Resources",
+                          title_justify="left")
+            for record in sorted(shown, key=lambda r: (PLAN_ORDER.index(r.op.value) if r.op.value in PLAN_ORDER else 9, r.name)):
+                table.add_row(record.op.value, record.name, record.type, record.message or "")
+            console.print(table)
+        for line in outcome.data_loss:
+            console.print(f"In prod this would lose data: {line} (deploying it needs --allow-data-replacement "
+                          f"{outcome.stack})", markup=False)
         for line in key_settings(outcome.resources):
             console.print(line, markup=False)
         if outcome.cost_estimate is not None:

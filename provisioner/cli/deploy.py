@@ -66,6 +66,12 @@ def deploy_stack(
         Optional[str], typer.Option("--zenml-url", help="With --push-zenml: the server (default: $ZENML_STORE_URL).", show_default=False)
     ] = None,
     zenml_project: Annotated[str, typer.Option("--zenml-project", help="With --push-zenml: the ZenML project.")] = "default",
+    show_same: Annotated[bool, typer.Option("--show-same", help="With --plan: list unchanged resources too.")] = False,
+    allow_data_replacement: Annotated[
+        Optional[str],
+        typer.Option("--allow-data-replacement", metavar="STACK",
+                     help="In prod, let this deploy replace or delete a bucket or database (give the stack's name)."),
+    ] = None,
 ) -> None:
     """Deploy a recipe for an environment and register what it created as a stack."""
     from provisioner.cli._context import open_registry
@@ -104,7 +110,7 @@ def deploy_stack(
         with graceful_sigint(), _sink(output, f"{verb} {request.stack_name}") as sink:
             outcome = deploy(
                 recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets,
-                preflight=not no_preflight,
+                preflight=not no_preflight, allow_data_replacement=allow_data_replacement,
             )
     except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
@@ -115,7 +121,7 @@ def deploy_stack(
         return
     from provisioner.cli._summary import print_deploy_summary
 
-    print_deploy_summary(outcome)
+    print_deploy_summary(outcome, show_same=show_same)
 
 
 def _zenml_target(push: bool, url: Optional[str], project: str, *, plan: bool) -> Any:

@@ -32,6 +32,7 @@ class ResourceRecord(BaseModel):
     op: Op
     failed: bool = False
     message: str | None = None
+    forced_by: str | None = None  # for a replace: the property whose change forces it
     # The graph as the program declared it (parent, dependencies and property dependencies), by URN.
     parent: str | None = None
     dependencies: list[str] = Field(default_factory=list)

@@ -97,9 +97,14 @@ class _EventCollector:
             if meta.type in _SKIPPED_TYPES or meta.type.startswith("pulumi:providers:"):
                 return
             op = _op(meta.op)
-            planned = getattr(getattr(meta, "new", None), "inputs", None)
+            new_state = getattr(meta, "new", None)
+            planned = getattr(new_state, "inputs", None)
+            # For a replacement Pulumi names the keys that force it (StepEventMetadata.keys).
+            keys = list(getattr(meta, "keys", None) or []) if op is Op.REPLACE else []
             self.records[meta.urn] = ResourceRecord(
-                urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op, inputs=dict(planned) if planned else None
+                urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op, inputs=dict(planned) if planned else None,
+                message=f"{', '.join(keys)} changed: replaced" if keys else None,
+                forced_by=keys[0] if keys else None, parent=getattr(new_state, "parent", None) or None,
             )
             if not self.preview:
                 self.sink.started(meta.urn, meta.type, op)

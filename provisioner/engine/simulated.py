@@ -212,7 +212,7 @@ class _EmulatorMocks:
             self.sink.failed(urn, args.typ, message)
             raise RuntimeError(message)
         if self.preview:
-            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, inputs=inputs,
+            self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, forced_by=because, inputs=inputs,
                                                shown_inputs=shown, **graph))
             if old is None or op is Op.REPLACE:
                 return None, inputs  # a new resource: its id and computed outputs are unknown until it exists
@@ -235,6 +235,11 @@ class _EmulatorMocks:
             if args.typ == PVC_TYPE:
                 self._wait_for_storage_class(inputs)
             handler = handler_for(args.typ)
+            if op is Op.REPLACE and registration is not None and registration.protect:
+                raise RuntimeError(
+                    f"unable to replace {urn} ({because} changed), as it is marked for protection: remove the protect "
+                    "flag (for data, --set protect_data=false) and deploy again"
+                )
             if op is Op.REPLACE and old is not None and registration is not None and registration.delete_before_replace:
                 self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
                 handler.delete(old.id, self.store.unseal(old.sealed_state), self.ctx)  # deleteBeforeReplace: the old one goes first
@@ -275,7 +280,7 @@ class _EmulatorMocks:
             self.state.resources = [r for r in self.state.resources if r.key != key] + [entry]
             self.state.pending = [p for p in self.state.pending if p.key != key]
             self.store.save(self.state)  # after every resource, so a failure midway leaves a recoverable state
-        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, inputs=inputs,
+        self.records.append(ResourceRecord(urn=urn, type=args.typ, name=args.name, op=op, message=note, forced_by=because, inputs=inputs,
                                            shown_inputs=shown, **graph))
         self.sink.finished(urn, args.typ, op)
         return resource_id, outputs
@@ -348,6 +353,7 @@ class Registration:
     parent: str | None
     dependencies: tuple[str, ...]  # URNs: explicit depends_on and every property dependency
     delete_before_replace: bool
+    protect: bool = False
 
 
 def key_of(urn: str) -> str:
@@ -383,6 +389,7 @@ def run_program_with_mocks(
             registration = Registration(
                 urn=self.make_urn(request.parent, request.type, request.name), parent=request.parent or None,
                 dependencies=tuple(sorted(dependencies)), delete_before_replace=bool(request.deleteBeforeReplace),
+                protect=bool(request.protect),
             )
             mocks.registrations[f"{request.type}::{request.name}"] = registration
             return super().RegisterResource(request)
