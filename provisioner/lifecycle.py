@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from provisioner.config import DeployRequest
 from provisioner.costs import CostEstimate, estimate
 from provisioner.engine.base import (
+    DriftItem,
     Engine,
     EngineResult,
     NullSink,
@@ -48,6 +49,7 @@ class DeployOutcome(BaseModel):
     registered: DeploymentRecord | None = None
     summary: list[str] = Field(default_factory=list)
     data_loss: list[str] = Field(default_factory=list)  # a prod plan's data resources that would be replaced or deleted
+    drift: list[DriftItem] | None = None  # with --refresh: what changed outside the tool (None: not asked)
     zenml_push: dict[str, Any] | None = None  # what --push-zenml did
     cost_estimate: CostEstimate | None = None
 

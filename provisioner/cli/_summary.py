@@ -10,6 +10,7 @@ from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
 if TYPE_CHECKING:
+    from provisioner.engine.base import DriftItem
     from provisioner.engine.base import ResourceRecord
     from provisioner.teardown.sweep_report import Leftover
     from provisioner.teardown.flow import TeardownReport
@@ -229,3 +230,18 @@ def _print_nothing_here(console: Console, report: "TeardownReport", command: str
         console.print(
             f"If one of them is yours and its state is lost, take it over with: {command} --adopt DEPLOYMENT_ID", markup=False
         )
+
+
+def print_drift(items: "list[DriftItem]", stack: str) -> None:
+    """The drift found by a refresh, one row per resource and property (to stdout)."""
+    console = Console(highlight=False, soft_wrap=True)
+    if not items:
+        console.print(f"No drift: {stack} is as the last deploy left it.", markup=False)
+        return
+    from rich.table import Table
+
+    table = Table("resource", "type", "drift", "property", title=f"Drift in {stack}", title_justify="left")
+    for item in items:
+        table.add_row(item.name, item.type, item.kind, item.property or "")
+    console.print(table)
+    console.print(f"{len(items)} difference(s) from the recorded state; a deploy puts them back.", markup=False)

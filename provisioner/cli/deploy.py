@@ -67,6 +67,9 @@ def deploy_stack(
     ] = None,
     zenml_project: Annotated[str, typer.Option("--zenml-project", help="With --push-zenml: the ZenML project.")] = "default",
     show_same: Annotated[bool, typer.Option("--show-same", help="With --plan: list unchanged resources too.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="With --plan: first compare the cloud with the state (drift; exit 1 if any).")
+    ] = False,
     allow_data_replacement: Annotated[
         Optional[str],
         typer.Option("--allow-data-replacement", metavar="STACK",
@@ -79,6 +82,10 @@ def deploy_stack(
 
     _refuse_preflight_combination(preflight, no_preflight=no_preflight, plan=plan, compare_envs=compare_envs)
     zenml_target = _zenml_target(push_zenml, zenml_url, zenml_project, plan=plan)
+    if refresh and not plan:
+        from provisioner.errors import InputError
+
+        raise InputError("--refresh goes with --plan (a deploy always reconciles the cloud with the program)")
     if compare_envs:
         if not plan:
             from provisioner.errors import InputError
@@ -106,6 +113,7 @@ def deploy_stack(
     verb = "Previewing" if plan else "Deploying"
     from provisioner.interrupt import OperationInterrupted, graceful_sigint
 
+    drift = engine.drift(request, recipe_obj) if refresh else None
     try:
         with graceful_sigint(), _sink(output, f"{verb} {request.stack_name}") as sink:
             outcome = deploy(
@@ -116,12 +124,17 @@ def deploy_stack(
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
     if zenml_target is not None and outcome.registered is not None:
         outcome.zenml_push = _push_after_deploy(registry, request.stack_name, zenml_target)
+    outcome.drift = drift
     if output is OutputFormat.json:
         print_json(outcome)
-        return
-    from provisioner.cli._summary import print_deploy_summary
+    else:
+        from provisioner.cli._summary import print_deploy_summary, print_drift
 
-    print_deploy_summary(outcome, show_same=show_same)
+        if drift is not None:
+            print_drift(drift, request.stack_name)
+        print_deploy_summary(outcome, show_same=show_same)
+    if drift:
+        raise typer.Exit(1)
 
 
 def _zenml_target(push: bool, url: Optional[str], project: str, *, plan: bool) -> Any:

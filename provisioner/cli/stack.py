@@ -266,3 +266,36 @@ def unpush(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
 
     deleted = unpush_stack(open_registry(), name)
     info(f"Removed from ZenML: {', '.join(deleted)}." if deleted else f"Nothing of stack {name!r} is pushed to ZenML.")
+
+
+@app.command("drift")
+@report_errors
+def drift(
+    name: Annotated[str, typer.Argument(help="Stack name (deployed by deploy-stack).")],
+    *,
+    simulate: Annotated[bool, typer.Option("--simulate", help="Compare with the emulators (as the deploy was simulated).")] = False,
+    region: Annotated[Optional[str], typer.Option("--region", help="The region it was deployed to, if not the recipe's default.")] = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Compare the cloud with the stack's recorded state: exit 1 when something changed outside provisioner."""
+    from provisioner.cli._deploy_common import make_engine, resolve
+    from provisioner.errors import InputError
+
+    labels = open_registry().get_stack(name).labels
+    recipe, env = labels.get("recipe"), labels.get("env")
+    if not recipe or not env:
+        raise InputError(f"stack {name!r} was not deployed by deploy-stack (it has no recipe and env labels): nothing to compare")
+    recipe_obj, request, _ = resolve(recipe, env, config_file=None, sets=None, region=region, name=name, backend=None)
+    engine = make_engine(simulate, request.backend)
+    engine.check_available()
+    found = engine.drift(request, recipe_obj)
+    if output is OutputFormat.json:
+        from provisioner.cli._output import print_json
+
+        print_json({"stack": name, "drift": [item.model_dump(mode="json") for item in found]})
+    else:
+        from provisioner.cli._summary import print_drift
+
+        print_drift(found, name)
+    if found:
+        raise typer.Exit(1)

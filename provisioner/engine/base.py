@@ -112,6 +112,23 @@ class ProgressSink(Protocol):
     def note(self, message: str) -> None: ...
 
 
+class DriftItem(BaseModel):
+    """A difference between the cloud (or emulator) and the recorded state, found by a refresh."""
+
+    urn: str
+    type: str
+    name: str
+    kind: str  # "deleted" (gone outside the tool) or "changed"
+    property: str | None = None
+    recorded: Any = None
+    actual: Any = None
+
+    def describe(self) -> str:
+        if self.kind == "deleted":
+            return f"{self.type} {self.name}: deleted outside provisioner"
+        return f"{self.type} {self.name}: {self.property or 'a property'} changed outside provisioner"
+
+
 class NullSink:
     """A sink that shows nothing (JSON output, tests)."""
 
@@ -174,6 +191,10 @@ class Engine(Protocol):
 
     def remove_stack(self, request: DeployRequest) -> None:
         """Forget the stack (its state) after a destroy."""
+        ...
+
+    def drift(self, request: DeployRequest, recipe: Recipe) -> list[DriftItem]:
+        """What changed outside the tool since the last deploy (a refresh that changes nothing)."""
         ...
 
     def has_stack(self, request: DeployRequest) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from provisioner.config import DeployRequest
 from provisioner.engine.base import (
     CredentialsError,
+    DriftItem,
     EngineResult,
     EngineUnavailableError,
     Op,
@@ -88,6 +89,7 @@ class _EventCollector:
         self.sink = sink
         self.preview = preview
         self.records: dict[str, ResourceRecord] = {}
+        self.diffs: dict[str, list[str]] = {}  # the properties each step changes (StepEventMetadata.diffs)
         self.errors: dict[str, list[str]] = {}
         self.general_errors: list[str] = []
 
@@ -101,6 +103,7 @@ class _EventCollector:
             planned = getattr(new_state, "inputs", None)
             # For a replacement Pulumi names the keys that force it (StepEventMetadata.keys).
             keys = list(getattr(meta, "keys", None) or []) if op is Op.REPLACE else []
+            self.diffs[meta.urn] = list(getattr(meta, "diffs", None) or [])
             self.records[meta.urn] = ResourceRecord(
                 urn=meta.urn, type=meta.type, name=_name(meta.urn), op=op, inputs=dict(planned) if planned else None,
                 message=f"{', '.join(keys)} changed: replaced" if keys else None,
@@ -287,6 +290,23 @@ class PulumiEngine:
             engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs,
             deployment_id=holder["id"],
         )
+
+    def drift(self, request: DeployRequest, recipe: Recipe) -> list[DriftItem]:
+        """`pulumi refresh --preview-only`: what the refresh would change in the state is what drifted."""
+        from provisioner.engine.base import NullSink
+
+        stack = self._stack(request, lambda: None, create=False)
+        collector = _EventCollector(NullSink(), preview=True)
+        with self._translated(request, collector):
+            stack.preview_refresh(on_event=collector, color="never")
+        found = []
+        for record in collector.records.values():
+            if record.op in (Op.DELETE, Op.UPDATE, Op.REPLACE):
+                kind = "deleted" if record.op is Op.DELETE else "changed"
+                changed = collector.diffs.get(record.urn) or [None]
+                found.extend(DriftItem(urn=record.urn, type=record.type, name=record.name, kind=kind, property=prop)
+                             for prop in changed)
+        return found
 
     def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:
         """Destroy the stack; with ``retain_data``, protect the data and what it needs, and destroy the rest."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from provisioner.config import DeployRequest
 from provisioner.engine.base import (
+    DriftItem,
     EngineResult,
     Op,
     OwnedResource,
@@ -29,6 +30,7 @@ from provisioner.engine.base import (
 )
 from provisioner.engine.diff import replacing_property
 from provisioner.engine.emulators import EmulationContext, handler_for
+from provisioner.errors import InputError
 from provisioner.guardrails import violations
 from provisioner.engine.simulated_state import PendingOperation, SimulatedResource, SimulatedStackState, SimulatedStateStore
 from provisioner.recipe_api import Recipe, RecipeArgs, cloud_of, run_program
@@ -627,6 +629,31 @@ class SimulatedEngine:
 
     def remove_stack(self, request: DeployRequest) -> None:
         self.store.remove(project_name(request.recipe), request.pulumi_stack)
+
+    def drift(self, request: DeployRequest, recipe: Recipe) -> list[DriftItem]:
+        """Read each recorded resource back from its emulator: gone, or a property that differs."""
+        state = self.store.load(project_name(request.recipe), request.pulumi_stack)
+        if state is None:
+            raise InputError(f"no simulated state for {request.stack_name!r}: nothing is deployed to compare")
+        if cloud_of(recipe) == "aws" and not os.environ.get("AWS_ENDPOINT_URL"):
+            raise InputError(
+                "drift needs an emulator that outlives a command: in-process moto starts empty every run "
+                "(run a moto server and set AWS_ENDPOINT_URL, as for the deploy)"
+            )
+        ctx = self._context(request, state.deployment_id)
+        found: list[DriftItem] = []
+        with self._emulation(recipe, ctx.region):
+            for resource in state.resources:
+                if not resource.custom or resource.key.endswith(REPLACED_SUFFIX):
+                    continue
+                handler, recorded = handler_for(resource.type), self.store.unseal(resource.sealed_state)
+                where = {"urn": self._urn(ctx, resource), "type": resource.type, "name": resource.name}
+                if not handler.exists(resource.id, recorded, ctx):
+                    found.append(DriftItem(**where, kind="deleted"))
+                    continue
+                for prop, (was, now) in sorted(handler.drifted(resource.id, recorded, ctx).items()):
+                    found.append(DriftItem(**where, kind="changed", property=prop, recorded=was, actual=now))
+        return found
 
     def has_stack(self, request: DeployRequest) -> bool:
         return self.store.load(project_name(request.recipe), request.pulumi_stack) is not None

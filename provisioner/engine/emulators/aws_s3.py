@@ -183,6 +183,11 @@ class BucketPublicAccessBlockEmulator(_BucketSettingEmulator):
     def state(self, bucket: str, inputs: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
         return {**super().state(bucket, inputs, ctx), **{key: bool(inputs.get(key, False)) for key in self._FLAGS}}
 
+    def drifted(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> dict[str, tuple[Any, Any]]:
+        actual = ctx.aws("s3").get_public_access_block(Bucket=str(state["bucket"]))["PublicAccessBlockConfiguration"]
+        return {key: (bool(state.get(key, False)), actual[api]) for key, api in self._FLAGS.items()
+                if bool(state.get(key, False)) != actual[api]}
+
 
 class BucketPolicyEmulator(_BucketSettingEmulator):
     """aws:s3/bucketPolicy:BucketPolicy."""
@@ -197,6 +202,12 @@ class BucketPolicyEmulator(_BucketSettingEmulator):
 
     def remove(self, bucket: str, state: dict[str, Any], ctx: EmulationContext) -> None:
         ctx.aws("s3").delete_bucket_policy(Bucket=bucket)
+
+    def drifted(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> dict[str, tuple[Any, Any]]:
+        recorded = state.get("policy")
+        recorded = json.loads(recorded) if isinstance(recorded, str) else recorded
+        actual = json.loads(ctx.aws("s3").get_bucket_policy(Bucket=str(state["bucket"]))["Policy"])
+        return {} if actual == recorded else {"policy": (recorded, actual)}
 
 
 class BucketVersioningEmulator(_BucketSettingEmulator):

@@ -75,6 +75,13 @@ class Emulator:
         """Delete the resource; a resource already gone is not an error."""
         return None
 
+    def drifted(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> dict[str, tuple[Any, Any]]:
+        """Properties the emulator holds differently from the recorded state: name -> (recorded, actual).
+
+        Only emulators that can read a property back compare it; the default compares nothing.
+        """
+        return {}
+
     def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
         """The id of a resource an interrupted create made but never recorded, proven ours by tags read here.
 
