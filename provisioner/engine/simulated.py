@@ -358,6 +358,12 @@ class Registration:
     protect: bool = False
 
 
+def _engine_urn(urn: str) -> str:
+    """The URN as the Pulumi engine writes it: the mock monitor puts the root stack's type before a top-level
+    resource's own (``pulumi:pulumi:Stack$TYPE``), which the engine leaves out."""
+    return urn.replace("::pulumi:pulumi:Stack$", "::")
+
+
 def key_of(urn: str) -> str:
     """The state key (``TYPE::NAME``) of a resource URN (``urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME``)."""
     _, _, qualified_type, name = urn.split("::", 3)
@@ -385,11 +391,12 @@ def run_program_with_mocks(
         # The one use of Pulumi internals here: MockResourceArgs carries no parent, dependencies or
         # delete-before-replace, so the registration request is read before the mock sees it.
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
-            dependencies = set(request.dependencies)
+            dependencies = {_engine_urn(urn) for urn in request.dependencies}
             for urns in request.propertyDependencies.values():
-                dependencies.update(urns.urns)
+                dependencies.update(_engine_urn(urn) for urn in urns.urns)
             registration = Registration(
-                urn=self.make_urn(request.parent, request.type, request.name), parent=request.parent or None,
+                urn=_engine_urn(self.make_urn(request.parent, request.type, request.name)),
+                parent=_engine_urn(request.parent) if request.parent else None,
                 dependencies=tuple(sorted(dependencies)), delete_before_replace=bool(request.deleteBeforeReplace),
                 protect=bool(request.protect),
             )
