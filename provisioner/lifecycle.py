@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from provisioner.config import DeployRequest
 from provisioner.costs import CostEstimate, estimate
+from provisioner.estimate import DeployEstimate, critical_path
 from provisioner.engine.base import (
     DriftItem,
     Engine,
@@ -50,6 +51,7 @@ class DeployOutcome(BaseModel):
     summary: list[str] = Field(default_factory=list)
     data_loss: list[str] = Field(default_factory=list)  # a prod plan's data resources that would be replaced or deleted
     drift: list[DriftItem] | None = None  # with --refresh: what changed outside the tool (None: not asked)
+    deploy_estimate: DeployEstimate | None = None  # a plan's expected wall time and critical path
     zenml_push: dict[str, Any] | None = None  # what --push-zenml did
     cost_estimate: CostEstimate | None = None
 
@@ -186,6 +188,7 @@ def _deploy(
     )
     if preview:
         outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
+        outcome.deploy_estimate = critical_path(result.resources)
         outcome.summary = recipe.plan_notes(result.resources)
         return outcome
     context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)

@@ -37,6 +37,8 @@ def print_deploy_summary(outcome: DeployOutcome, *, show_same: bool = False) -> 
             for record in sorted(shown, key=lambda r: (PLAN_ORDER.index(r.op.value) if r.op.value in PLAN_ORDER else 9, r.name)):
                 table.add_row(record.op.value, record.name, record.type, record.message or "")
             console.print(table)
+        if outcome.deploy_estimate is not None and outcome.deploy_estimate.path:
+            console.print(outcome.deploy_estimate.describe(), markup=False)
         for line in outcome.data_loss:
             console.print(f"In prod this would lose data: {line} (deploying it needs --allow-data-replacement "
                           f"{outcome.stack})", markup=False)

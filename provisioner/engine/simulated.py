@@ -394,6 +394,10 @@ def run_program_with_mocks(
             dependencies = {_engine_urn(urn) for urn in request.dependencies}
             for urns in request.propertyDependencies.values():
                 dependencies.update(_engine_urn(urn) for urn in urns.urns)
+            if request.provider:  # "URN::ID": a resource waits for its provider, and so for what configures it
+                provider = mocks.registrations.get(key_of(_engine_urn(request.provider.rsplit("::", 1)[0])))
+                if provider is not None:
+                    dependencies.update(provider.dependencies)
             registration = Registration(
                 urn=_engine_urn(self.make_urn(request.parent, request.type, request.name)),
                 parent=_engine_urn(request.parent) if request.parent else None,

@@ -64,6 +64,7 @@ class EksCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     storage_driver: aws.eks.Addon
+    node_groups: list[aws.eks.NodeGroup]
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class EksCluster(pulumi.ComponentResource):
         groups = [self._create_node_group("general", cluster, node_role, settings.nodes, defaults.NODE_AMI_TYPE)]
         if settings.gpu_nodes.enabled:
             groups.append(self._create_node_group("gpu", cluster, node_role, settings.gpu_nodes, defaults.GPU_AMI_TYPE, gpu=True))
+        self.node_groups = groups
         self.storage_driver = self._create_ebs_csi_driver(cluster, provider, issuer, groups)
 
         self.cluster_name = cluster.name

@@ -44,14 +44,19 @@ class MlflowDatabase(pulumi.ComponentResource):
             f"{name}-sg",
             vpc_id=wiring.vpc_id,
             description="PostgreSQL for MLflow, from the EKS cluster only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=defaults.DB_PORT, to_port=defaults.DB_PORT,
-                    security_groups=[wiring.client_security_group_id],
-                )
-            ],
             egress=[],
             tags=tagged(wiring.tags, f"{name}-sg"),
+            opts=child,
+        )
+        # The one inbound rule is its own resource: the group (and so the database) need not wait the ten
+        # minutes the cluster takes to exist; only this rule waits for the cluster's security group.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster",
+            security_group_id=firewall.id,
+            referenced_security_group_id=wiring.client_security_group_id,
+            ip_protocol="tcp", from_port=defaults.DB_PORT, to_port=defaults.DB_PORT,
+            description="PostgreSQL from the EKS cluster",
+            tags=tagged(wiring.tags, f"{name}-from-cluster"),
             opts=child,
         )
         instance = aws.rds.Instance(

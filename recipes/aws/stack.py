@@ -161,6 +161,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
                 artifact_env={"AWS_DEFAULT_REGION": region},
                 service_annotations=k8s_defaults.AWS_NLB_SERVICE_ANNOTATIONS,
                 tags=tags,
+                ready_nodes=cluster.node_groups,
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[storage_class]),
         )

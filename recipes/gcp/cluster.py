@@ -76,7 +76,7 @@ class GkeCluster(pulumi.ComponentResource):
             resource_labels=dict(wiring.labels),
             opts=child,
         )
-        gcp.container.NodePool(
+        general = gcp.container.NodePool(
             f"{name}-general",
             project=wiring.project,
             cluster=cluster.name,
@@ -95,6 +95,7 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.node_pools = [general]
         self.cluster_name = cluster.name
         self.location = cluster.location
         self.kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(

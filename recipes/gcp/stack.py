@@ -104,6 +104,7 @@ class GcpMlopsStack(pulumi.ComponentResource):
                 backend_store_uri=database.connection_uri if database is not None else None,
                 service_account_annotations={"iam.gke.io/gcp-service-account": accounts.emails["mlflow"]},
                 tags=tags,
+                ready_nodes=cluster.node_pools,
             ),
             opts=on_cluster,
         )

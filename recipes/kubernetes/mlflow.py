@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -37,6 +37,8 @@ class MlflowWiring:
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     admin_username: str = defaults.MLFLOW_ADMIN_USER
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The node groups or pools the pods run on: the Deployment waits for ready pods, so it needs them first.
+    ready_nodes: Sequence[pulumi.Resource] = ()
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -221,7 +223,7 @@ class MlflowServer(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._wiring.ready_nodes)),
         )
 
     def _create_service(self) -> k8s.core.v1.Service:

@@ -17,7 +17,7 @@ from provisioner.engine.emulators.aws_common import (
     tags_of,
     wait_for,
 )
-from provisioner.engine.emulators.base import EmulationContext, Emulator
+from provisioner.engine.emulators.base import FAKE_ACCOUNT_ID, EmulationContext, Emulator
 
 
 def _first(items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -581,19 +581,20 @@ class SecurityGroupEmulator(_TaggedEc2Emulator):
     def _describe(group_id: str, ctx: EmulationContext) -> dict[str, Any] | None:
         return _describe_one(ctx, "describe_security_groups", "SecurityGroups", GroupIds=[group_id])
 
-    def _revoke_all(self, group_id: str, ctx: EmulationContext) -> None:
+    def _revoke_all(self, group_id: str, ctx: EmulationContext, *, ingress: bool = True, egress: bool = True) -> None:
         ec2 = ctx.aws("ec2")
         group = self._describe(group_id, ctx) or {}
-        ingress = [_strip_permission(p) for p in group.get("IpPermissions", [])]
-        egress = [_strip_permission(p) for p in group.get("IpPermissionsEgress", [])]
-        if ingress:
-            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=ingress)
-        if egress:
-            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=egress)
+        inbound = [_strip_permission(p) for p in group.get("IpPermissions", [])] if ingress else []
+        outbound = [_strip_permission(p) for p in group.get("IpPermissionsEgress", [])] if egress else []
+        if inbound:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=inbound)
+        if outbound:
+            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=outbound)
 
     def _apply_rules(self, group_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> None:
+        # As the provider: a direction given inline is managed exactly; one left out is left to rule resources.
         ec2 = ctx.aws("ec2")
-        self._revoke_all(group_id, ctx)
+        self._revoke_all(group_id, ctx, ingress="ingress" in inputs, egress="egress" in inputs)
         ingress = _ip_permissions(list(inputs.get("ingress") or []), group_id)
         egress = _ip_permissions(list(inputs.get("egress") or []), group_id)
         if ingress:
@@ -623,6 +624,35 @@ class SecurityGroupEmulator(_TaggedEc2Emulator):
         }
 
 
+class SecurityGroupIngressRuleEmulator(Emulator):
+    """aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule: one inbound rule of a security group, by its rule id."""
+
+    def create(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> tuple[str, dict[str, Any]]:
+        permission: dict[str, Any] = {"IpProtocol": str(inputs["ipProtocol"])}
+        if inputs.get("fromPort") is not None:
+            permission["FromPort"], permission["ToPort"] = int(inputs["fromPort"]), int(inputs["toPort"])
+        if inputs.get("referencedSecurityGroupId"):
+            permission["UserIdGroupPairs"] = [{"GroupId": inputs["referencedSecurityGroupId"]}]
+        elif inputs.get("cidrIpv4"):
+            permission["IpRanges"] = [{"CidrIp": inputs["cidrIpv4"]}]
+        else:
+            raise ValueError("a security group rule needs one source: referencedSecurityGroupId or cidrIpv4")
+        created = ctx.aws("ec2").authorize_security_group_ingress(GroupId=inputs["securityGroupId"], IpPermissions=[permission])
+        rule_id = created["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        return rule_id, {**inputs, "securityGroupRuleId": rule_id, "arn": ec2_arn(ctx, FAKE_ACCOUNT_ID, "security-group-rule", rule_id)}
+
+    def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
+        return {**old, **inputs}  # every field that matters forces a replacement (see replace_on_change.yaml)
+
+    def exists(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> bool:
+        found = ctx.aws("ec2").describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [state["securityGroupId"]]}])
+        return any(rule["SecurityGroupRuleId"] == resource_id for rule in found.get("SecurityGroupRules", []))
+
+    def delete(self, resource_id: str, state: dict[str, Any], ctx: EmulationContext) -> None:
+        if self.exists(resource_id, state, ctx):
+            ctx.aws("ec2").revoke_security_group_ingress(GroupId=state["securityGroupId"], SecurityGroupRuleIds=[resource_id])
+
+
 HANDLERS: dict[str, Emulator] = {
     "aws:ec2/vpc:Vpc": VpcEmulator(),
     "aws:ec2/subnet:Subnet": SubnetEmulator(),
@@ -633,4 +663,6 @@ HANDLERS: dict[str, Emulator] = {
     "aws:ec2/route:Route": RouteEmulator(),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": RouteTableAssociationEmulator(),
     "aws:ec2/securityGroup:SecurityGroup": SecurityGroupEmulator(),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": SecurityGroupIngressRuleEmulator(),
 }
+
