@@ -105,12 +105,14 @@ def deploy(
     show_secrets: bool = False,
     preflight: bool = True,
     allow_data_replacement: str | None = None,
+    expect_plan: Callable[[list[ResourceRecord]], None] | None = None,
 ) -> DeployOutcome:
     """Run the recipe through the engine, then register its outputs in one transaction.
 
     A real (not simulated) deploy runs the read-only preflight first, unless ``preflight`` is False.
     In prod, a deploy that would replace or delete a data resource is refused before anything changes,
-    unless ``allow_data_replacement`` is the stack's name.
+    unless ``allow_data_replacement`` is the stack's name. ``expect_plan`` sees a fresh preview under the
+    stack's lock before anything changes, and raises to refuse (a saved plan that no longer holds).
     """
     if allow_data_replacement is not None and allow_data_replacement != request.stack_name:
         raise InputError(
@@ -129,9 +131,14 @@ def deploy(
     with registry.audited("deploy", request.stack_name):
         registry.require_stack_access(request.stack_name, "deploying")
         with registry.locks.hold(request.stack_name, "deploy"):
-            if allow_data_replacement is None and request.env == "prod" and engine.has_stack(request):
+            guard_data = allow_data_replacement is None and request.env == "prod" and engine.has_stack(request)
+            if guard_data or expect_plan is not None:
+                # Under the lock, so what is checked is what gets applied.
                 planned = engine.up(request, recipe, args, preview=True, sink=NullSink())
-                refuse_data_loss(recipe, request, planned.resources)
+                if expect_plan is not None:
+                    expect_plan(planned.resources)
+                if guard_data:
+                    refuse_data_loss(recipe, request, planned.resources)
             return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
 
 

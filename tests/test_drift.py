@@ -69,3 +69,20 @@ def test_drift_with_in_process_moto_is_refused_rather_than_reporting_everything_
 
     assert refused.exit_code == 2
     assert "in-process moto starts empty every run" in refused.stderr
+
+
+def test_destroy_counts_what_was_already_gone_apart_from_what_it_deleted() -> None:
+    deployed = deploy_cli("aws", "--env", "dev", "--simulate", "--output", "json")
+    bucket = _bucket(json.loads(deployed.stdout))
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.delete_bucket_policy(Bucket=bucket)  # removed by hand
+
+    from tests.helpers import destroy_cli
+
+    destroyed = destroy_cli("aws", "--env", "dev", "--simulate", "--yes")
+
+    assert destroyed.exit_code == 0, destroyed.output
+    said = " ".join(destroyed.output.split())
+    total = json.loads(deployed.stdout)["resource_counts"]["create"]
+    assert f"Deleted {total - 1} stack resource(s)" in said
+    assert "1 more were already gone (removed from the state only)." in said

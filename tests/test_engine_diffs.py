@@ -44,7 +44,7 @@ def test_more_nodes_plans_exactly_one_update_the_node_group() -> None:
     plan = _run("--plan", "--set", "cluster.nodes.desired=3")
 
     assert _changes(plan) == {"aws-staging-cluster-general-nodes": ("update", None)}
-    assert plan["resource_counts"] == {"same": 64, "update": 1}
+    assert plan["resource_counts"] == {"same": 65, "update": 1}
 
 
 NETWORK_REPLACED = {
@@ -61,6 +61,7 @@ NETWORK_REPLACED = {
         "aws-staging-network-public-default", "aws-staging-network-private-eu-west-1a-default",
         "aws-staging-network-private-eu-west-1b-default")},
     "aws-staging-cluster-general-nodes": ("replace", "subnetIds changed: replaced"),
+    "aws-staging-mlflow-db-from-cluster": ("replace", "securityGroupId changed: replaced"),
     # In place: an internet gateway moves to the new VPC, the subnet group and the cluster take the new
     # subnets, the database its new security group (none of these properties forces a replacement).
     "aws-staging-network-igw": ("update", None),

@@ -133,9 +133,11 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
                 + (f"; error: {cluster['error']}" if cluster.get("error") else ""),
                 markup=False,
             )
+    gone = [r for r in report.deleted_resources if r.already_gone]
     console.print(
-        f"Deleted {len(report.deleted_resources)} stack resource(s) and swept {len(report.swept)} leftover(s) "
+        f"Deleted {len(report.deleted_resources) - len(gone)} stack resource(s) and swept {len(report.swept)} leftover(s) "
         f"carrying deployment id {report.deployment_id or '(none: deployed before deployment ids, state only)'}."
+        + (f" {len(gone)} more were already gone (removed from the state only)." if gone else "")
     )
     if report.sweep_target and report.sweep_failure is None:
         calls = f" ({report.sweep_calls} API calls)" if report.sweep_calls is not None else ""

@@ -1,5 +1,6 @@
 """`deploy-stack` and `destroy-stack`."""
 
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
@@ -67,6 +68,13 @@ def deploy_stack(
     ] = None,
     zenml_project: Annotated[str, typer.Option("--zenml-project", help="With --push-zenml: the ZenML project.")] = "default",
     show_same: Annotated[bool, typer.Option("--show-same", help="With --plan: list unchanged resources too.")] = False,
+    save: Annotated[
+        Optional[Path], typer.Option("--save", help="With --plan: write the plan to this new file (no secrets in it).")
+    ] = None,
+    from_plan: Annotated[
+        Optional[Path],
+        typer.Option("--from-plan", help="Apply a plan saved with --plan --save; refused if the program would now do something else."),
+    ] = None,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="With --plan: first compare the cloud with the state (drift; exit 1 if any).")
     ] = False,
@@ -93,14 +101,30 @@ def deploy_stack(
             raise InputError("--compare-envs goes with --plan")
         _compare_envs(recipe, config_file, set_values, region, context, simulate, backend, output)
         return
-    recipe_obj, request, args = resolve(
-        recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
-    )
+    saved = _check_plan_options(plan, save, from_plan, recipe, env, config_file, set_values, region, name)
+    if saved is not None:
+        recipe_obj, request, args = _resolve_saved(saved, backend, context)
+    else:
+        recipe_obj, request, args = resolve(
+            recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
+        )
+    if save is not None:
+        from provisioner.saved_plan import secret_settings_set
+
+        secret = secret_settings_set(args)
+        if secret:
+            from provisioner.errors import InputError
+
+            raise InputError(f"--save: a plan file holds no secrets, and these settings are secret: {', '.join(secret)}")
     if preflight:
         _preflight_only(recipe_obj, request, args, simulate, output)
         return
     engine = make_engine(simulate, request.backend)
     engine.check_available()
+    if saved is not None and saved.engine != engine.name:
+        from provisioner.errors import InputError
+
+        raise InputError(f"the plan was made with the {saved.engine} engine, not {engine.name} (--simulate decides)")
     registry = open_registry()
     if request.env == "prod" and not plan and not yes:
         _confirm_prod(request.stack_name, "deploys to PRODUCTION")
@@ -119,12 +143,15 @@ def deploy_stack(
             outcome = deploy(
                 recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets,
                 preflight=not no_preflight, allow_data_replacement=allow_data_replacement,
+                expect_plan=_plan_holds(saved, from_plan) if saved is not None else None,
             )
     except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
     if zenml_target is not None and outcome.registered is not None:
         outcome.zenml_push = _push_after_deploy(registry, request.stack_name, zenml_target)
     outcome.drift = drift
+    if save is not None:
+        _write_plan(save, engine.name, request, args, outcome)
     if output is OutputFormat.json:
         print_json(outcome)
     else:
@@ -135,6 +162,73 @@ def deploy_stack(
         print_deploy_summary(outcome, show_same=show_same)
     if drift:
         raise typer.Exit(1)
+
+
+def _check_plan_options(
+    plan: bool, save: Optional[Path], from_plan: Optional[Path], recipe: str, env: str, config_file: Optional[Path],
+    sets: Optional[list[str]], region: Optional[str], name: Optional[str],
+) -> Any:
+    """Refuse contradictory plan options before anything runs; the saved plan when --from-plan is given."""
+    from provisioner.errors import InputError
+
+    if save is not None:
+        if not plan:
+            raise InputError("--save goes with --plan")
+        from provisioner.paths import check_new_file
+
+        check_new_file(save)
+    if from_plan is None:
+        return None
+    if plan:
+        raise InputError("--from-plan applies a saved plan; it doesn't go with --plan")
+    if config_file or sets or region or name:
+        raise InputError("--from-plan takes the settings, region and name from the plan: drop --file, --set, --region and --name")
+    from provisioner import saved_plan
+
+    saved = saved_plan.load(from_plan)
+    if (saved.recipe, saved.env) != (recipe, env):
+        raise InputError(f"{from_plan} is a plan for {saved.recipe} --env {saved.env}, not {recipe} --env {env}")
+    return saved
+
+
+def _resolve_saved(saved: Any, backend: Optional[str], context: Optional[str]) -> Any:
+    """The recipe, request and settings a saved plan was made with."""
+    from pydantic import ValidationError
+
+    from provisioner.errors import InputError
+
+    recipe_obj, request, _ = resolve(saved.recipe, saved.env, config_file=None, sets=None, region=saved.region,
+                                     name=saved.stack, backend=backend, context=context)
+    try:
+        args = recipe_obj.args_model.model_validate(saved.args)
+    except ValidationError as exc:
+        raise InputError(f"the plan's settings no longer fit the {saved.recipe} recipe: {exc.errors()[0]['msg']}") from None
+    return recipe_obj, request, args
+
+
+def _plan_holds(saved: Any, path: Path) -> Any:
+    def check(records: Any) -> None:
+        from provisioner import saved_plan
+        from provisioner.errors import InputError
+
+        changed = saved_plan.differences(saved, records)
+        if changed:
+            more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
+            raise InputError(f"the program would now do something else than {path}: {'; '.join(changed[:3])}{more}; "
+                             "nothing was changed (make a new plan)")
+    return check
+
+
+def _write_plan(path: Path, engine: str, request: Any, args: Any, outcome: Any) -> None:
+    import json as json_module
+
+    from provisioner import saved_plan
+    from provisioner.paths import create_new_file
+
+    document = saved_plan.build(engine, request.recipe, request.env, request.region, request.stack_name,
+                                args.model_dump(mode="json"), outcome.resources)
+    create_new_file(path, (json_module.dumps(document.model_dump(mode="json"), indent=1) + "\n").encode())
+    info(f"Saved the plan to {path}; apply exactly it with: deploy-stack {request.recipe} --env {request.env} --from-plan {path}")
 
 
 def _zenml_target(push: bool, url: Optional[str], project: str, *, plan: bool) -> Any:

@@ -33,6 +33,7 @@ class ResourceRecord(BaseModel):
     failed: bool = False
     message: str | None = None
     forced_by: str | None = None  # for a replace: the property whose change forces it
+    already_gone: bool = False  # a delete that found nothing to delete (removed outside the tool): state only
     # The graph as the program declared it (parent, dependencies and property dependencies), by URN.
     parent: str | None = None
     dependencies: list[str] = Field(default_factory=list)

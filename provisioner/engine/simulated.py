@@ -373,8 +373,8 @@ def key_of(urn: str) -> str:
 def run_program_with_mocks(
     program: Callable[[], None], mocks: Any, project: str, stack: str, preview: bool
 ) -> dict[str, OutputValue]:
-    """Run ``program`` under ``mocks`` (an object with ``new_resource``, ``call`` and a ``registrations``
-    dict it may read) in a fresh event loop and return its resolved exports."""
+    """Run ``program`` under ``mocks`` (an object with ``new_resource``, ``call`` and, if it wants the graph,
+    a ``registrations`` dict the monitor fills) in a fresh event loop and return its resolved exports."""
     import pulumi
     from pulumi.runtime import settings
     from pulumi.runtime.mocks import MockMonitor
@@ -387,6 +387,8 @@ def run_program_with_mocks(
         def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
             return mocks.call(args)
 
+    registrations: dict[str, Registration] = getattr(mocks, "registrations", {})
+
     class RecordingMonitor(MockMonitor):  # type: ignore[misc]
         # The one use of Pulumi internals here: MockResourceArgs carries no parent, dependencies or
         # delete-before-replace, so the registration request is read before the mock sees it.
@@ -395,7 +397,7 @@ def run_program_with_mocks(
             for urns in request.propertyDependencies.values():
                 dependencies.update(_engine_urn(urn) for urn in urns.urns)
             if request.provider:  # "URN::ID": a resource waits for its provider, and so for what configures it
-                provider = mocks.registrations.get(key_of(_engine_urn(request.provider.rsplit("::", 1)[0])))
+                provider = registrations.get(key_of(_engine_urn(request.provider.rsplit("::", 1)[0])))
                 if provider is not None:
                     dependencies.update(provider.dependencies)
             registration = Registration(
@@ -404,7 +406,7 @@ def run_program_with_mocks(
                 dependencies=tuple(sorted(dependencies)), delete_before_replace=bool(request.deleteBeforeReplace),
                 protect=bool(request.protect),
             )
-            mocks.registrations[f"{request.type}::{request.name}"] = registration
+            registrations[f"{request.type}::{request.name}"] = registration
             return super().RegisterResource(request)
 
     loop = asyncio.new_event_loop()
@@ -584,9 +586,15 @@ class SimulatedEngine:
 
         interrupt.check()
         urn = self._urn(ctx, resource)
+        handler, recorded = handler_for(resource.type), self.store.unseal(resource.sealed_state)
+        if not handler.exists(resource.id, recorded, ctx):
+            # Gone already (deleted by hand, or an in-process emulator that forgot it): nothing was deleted now.
+            records.append(ResourceRecord(urn=urn, type=resource.type, name=resource.name, op=Op.DELETE, already_gone=True,
+                                          message="already gone: removed from the state only"))
+            return
         sink.started(urn, resource.type, Op.DELETE)
         try:
-            handler_for(resource.type).delete(resource.id, self.store.unseal(resource.sealed_state), ctx)
+            handler.delete(resource.id, recorded, ctx)
             _kill_here_if(KILL_AFTER_DELETE_ENV, resource.name, resource.type)
         except Exception as exc:
             message = " ".join(str(exc).split())

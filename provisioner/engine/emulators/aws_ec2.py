@@ -559,7 +559,7 @@ class SecurityGroupEmulator(_TaggedEc2Emulator):
         if inputs.get("vpcId"):
             params["VpcId"] = inputs["vpcId"]
         group_id = ctx.aws("ec2").create_security_group(**params)["GroupId"]
-        self._apply_rules(group_id, inputs, ctx)
+        self._apply_rules(group_id, inputs, ctx, creating=True)
         return group_id, self._state(group_id, inputs, ctx)
 
     def update(self, resource_id: str, name: str, inputs: dict[str, Any], old: dict[str, Any], ctx: EmulationContext) -> dict[str, Any]:
@@ -591,10 +591,11 @@ class SecurityGroupEmulator(_TaggedEc2Emulator):
         if outbound:
             ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=outbound)
 
-    def _apply_rules(self, group_id: str, inputs: dict[str, Any], ctx: EmulationContext) -> None:
-        # As the provider: a direction given inline is managed exactly; one left out is left to rule resources.
+    def _apply_rules(self, group_id: str, inputs: dict[str, Any], ctx: EmulationContext, *, creating: bool = False) -> None:
+        # As the provider: a new group loses AWS's default allow-all egress; after that, a direction given
+        # inline is managed exactly, and one left out is left to rule resources.
         ec2 = ctx.aws("ec2")
-        self._revoke_all(group_id, ctx, ingress="ingress" in inputs, egress="egress" in inputs)
+        self._revoke_all(group_id, ctx, ingress="ingress" in inputs, egress=creating or "egress" in inputs)
         ingress = _ip_permissions(list(inputs.get("ingress") or []), group_id)
         egress = _ip_permissions(list(inputs.get("egress") or []), group_id)
         if ingress:

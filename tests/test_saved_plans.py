@@ -1,0 +1,104 @@
+"""Saved plans: --plan --save FILE, then --from-plan FILE applies exactly that, or refuses with nothing changed."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import deploy_cli
+
+pytestmark = pytest.mark.usefixtures("aws_endpoint")
+
+STAGING = ("aws", "--env", "staging", "--simulate")
+
+
+def _ok(*args: str) -> dict[str, Any]:
+    result = deploy_cli(*STAGING, "--output", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    outcome: dict[str, Any] = json.loads(result.stdout)
+    return outcome
+
+
+def test_a_saved_plan_is_applied_as_planned_and_holds_no_secret(tmp_path: Path) -> None:
+    _ok()
+    path = tmp_path / "more-nodes.json"
+
+    planned = _ok("--plan", "--set", "cluster.nodes.desired=3", "--save", str(path))
+    applied = _ok("--from-plan", str(path))
+
+    assert planned["resource_counts"] == applied["resource_counts"] == {"same": 65, "update": 1}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    document = json.loads(path.read_text())
+    assert (document["format"], document["recipe"], document["env"], document["stack"]) == (
+        "provisioner-plan/1", "aws", "staging", "aws-staging")
+    assert document["args"]["cluster"]["nodes"]["desired"] == 3
+    text = path.read_text()
+    for secret in (r["inputs"].get("password") for r in planned["resources"] if r["inputs"]):
+        assert secret in (None, "********") or secret not in text
+
+
+def test_a_plan_the_program_no_longer_matches_is_refused_with_nothing_changed(tmp_path: Path) -> None:
+    _ok()
+    path = tmp_path / "plan.json"
+    _ok("--plan", "--set", "cluster.nodes.desired=3", "--save", str(path))
+    _ok("--set", "registry.untagged_expiry_days=30")  # someone deployed another change meanwhile
+
+    refused = deploy_cli(*STAGING, "--from-plan", str(path))
+    after = _ok("--plan", "--set", "registry.untagged_expiry_days=30")
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: the program would now do something else than {path}: aws-staging-lifecycle would now be updated, "
+        "where the plan said stay the same; nothing was changed (make a new plan)"
+    )
+    assert after["resource_counts"] == {"same": 66}  # still as the meanwhile deploy left it
+
+
+def test_a_plan_already_applied_is_refused_the_second_time(tmp_path: Path) -> None:
+    _ok()
+    path = tmp_path / "plan.json"
+    _ok("--plan", "--set", "cluster.nodes.desired=3", "--save", str(path))
+    _ok("--from-plan", str(path))
+
+    again = deploy_cli(*STAGING, "--from-plan", str(path))
+
+    assert again.exit_code == 2
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"error: the program would now do something else than {path}: aws-staging-cluster-general-nodes would now "
+        "stay the same, where the plan said be updated; nothing was changed (make a new plan)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("--save", "x.json"), "--save goes with --plan", id="save-without-plan"),
+        pytest.param(("--plan", "--from-plan", "x.json"), "--from-plan applies a saved plan; it doesn't go with --plan", id="both"),
+        pytest.param(("--from-plan", "x.json", "--set", "cluster.nodes.desired=3"),
+                     "--from-plan takes the settings, region and name from the plan: drop --file, --set, --region and --name",
+                     id="from-plan-with-set"),
+        pytest.param(("--from-plan", "missing.json"), "no plan file at missing.json", id="missing"),
+    ],
+)
+def test_contradictory_plan_options_are_refused_before_anything(args: tuple[str, ...], message: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    refused = deploy_cli(*STAGING, *args)
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines()[-1] == f"error: {message}"
+
+
+def test_a_plan_for_another_env_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dev.json"
+    assert deploy_cli("aws", "--env", "dev", "--simulate", "--plan", "--save", str(path)).exit_code == 0
+
+    refused = deploy_cli(*STAGING, "--from-plan", str(path))
+
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines()[-1] == f"error: {path} is a plan for aws --env dev, not aws --env staging"
