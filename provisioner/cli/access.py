@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, info, print_json, render
@@ -12,7 +13,7 @@ from provisioner.cli._output import OutputFormat, OutputOption, info, print_json
 if TYPE_CHECKING:
     from provisioner.registry.tokens import IssuedToken
 
-users_app = typer.Typer(help="Users and roles (admins manage them).", no_args_is_help=True)
+users_app = new_app(help="Users and roles (admins manage them).", no_args_is_help=True)
 
 
 @users_app.command("list")
@@ -142,7 +143,7 @@ def enable_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     info(f"Enabled {name!r}.")
 
 
-audit_app = typer.Typer()
+audit_app = new_app()
 
 
 @audit_app.callback(invoke_without_command=True)

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, print_json, render
@@ -12,7 +13,7 @@ from provisioner.cli._parsing import parse_pairs
 if TYPE_CHECKING:
     from provisioner.registry.models import ResourceType
 
-app = typer.Typer(help="Register and manage service connectors.", no_args_is_help=True)
+app = new_app(help="Register and manage service connectors.", no_args_is_help=True)
 
 
 @app.command("register")

@@ -4,10 +4,11 @@ from typing import Annotated
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, info, render
 
-app = typer.Typer(help="The dated cloud facts (versions, support dates, prices) and their age.", no_args_is_help=True)
+app = new_app(help="The dated cloud facts (versions, support dates, prices) and their age.", no_args_is_help=True)
 
 
 @app.command("check")

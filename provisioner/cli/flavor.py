@@ -4,10 +4,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, info, render
 
-app = typer.Typer(help="Browse component flavors.", no_args_is_help=True)
+app = new_app(help="Browse component flavors.", no_args_is_help=True)
 
 
 def _summary(flavor: Any) -> dict[str, Any]:

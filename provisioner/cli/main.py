@@ -2,9 +2,10 @@
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, server, stack
 
-app = typer.Typer(
+app = new_app(
     name="provisioner",
     help="Manage the stack components, connectors, stacks and secrets that deploy-stack registers.",
     no_args_is_help=True,

@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._deploy_common import BackendOption, EnvOption, NameOption, RecipeArgument, resolve
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, info, render
 
-app = typer.Typer(help="Browse the installed recipes and their presets.", no_args_is_help=True)
+app = new_app(help="Browse the installed recipes and their presets.", no_args_is_help=True)
 
 
 def _describe(recipe: Any) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import info
 
-app = typer.Typer(help="Run the registry server that members talk to (roles enforced there).", no_args_is_help=True)
+app = new_app(help="Run the registry server that members talk to (roles enforced there).", no_args_is_help=True)
 
 BOOTSTRAP_ENV = "PROVISIONER_BOOTSTRAP_TOKEN"
 

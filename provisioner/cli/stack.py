@@ -4,12 +4,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, render
 from provisioner.cli._parsing import parse_pairs
 
-app = typer.Typer(help="Register and manage stacks.", no_args_is_help=True)
+app = new_app(help="Register and manage stacks.", no_args_is_help=True)
 
 
 @app.command("register")
