@@ -86,3 +86,14 @@ def test_the_durations_table_names_its_sources_and_date() -> None:
 
     assert 'as_of: "2026-12-06"' in text and "docs.aws.amazon.com/eks" in text and "cloud.google.com/sql" in text
     assert critical_path([]).seconds == 0
+
+
+def test_nodes_wait_for_their_nat_egress_and_the_control_plane_does_not() -> None:
+    plan = _plan("staging")
+
+    nodes = _upstream(plan, "aws-staging-cluster-general-nodes")
+    control_plane = _upstream(plan, "aws-staging-cluster-eks")
+
+    assert {"aws-staging-network-nat-eu-west-1a", "aws-staging-network-private-eu-west-1a-default",
+            "aws-staging-network-private-eu-west-1b-default", "aws-staging-network-private-eu-west-1b-assoc"} <= nodes
+    assert "aws-staging-network-nat-eu-west-1a" not in control_plane

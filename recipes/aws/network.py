@@ -36,6 +36,7 @@ class Network(pulumi.ComponentResource):
         self._name = name
         self._settings = settings
         self._args = wiring
+        self._routes: list[aws.ec2.Route] = []
         zones = list(wiring.availability_zones)
         public_cidrs, private_cidrs = subnet_cidrs(settings.cidr, len(zones))
         vpc = aws.ec2.Vpc(
@@ -56,12 +57,17 @@ class Network(pulumi.ComponentResource):
             self._associate(f"{name}-public-{zone}", subnet, public_table)
         nat_count = len(zones) if settings.nat_gateways == "per_az" else 1
         nats = [self._create_nat(f"{name}-nat-{zones[index]}", public[index]) for index in range(nat_count)]
+        egress: list[pulumi.Output[str]] = []
         for index, (zone, subnet) in enumerate(zip(zones, private)):
             table = self._create_route_table(vpc, f"private-{zone}", nat_gateway_id=nats[index % nat_count].id)
-            self._associate(f"{name}-private-{zone}", subnet, table)
+            egress.append(self._associate(f"{name}-private-{zone}", subnet, table).id)
+            egress.append(self._routes[-1].id)
         self.vpc_id = vpc.id
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        # The same ids, available only once each private subnet routes out through its NAT gateway: nodes
+        # need that egress to join the cluster, so a node group waits for it (the control plane does not).
+        self.node_subnet_ids = pulumi.Output.all(*[s.id for s in private], *egress).apply(lambda ids: ids[: len(private)])
         self.register_outputs(
             {"vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids}
         )
@@ -86,17 +92,17 @@ class Network(pulumi.ComponentResource):
             f"{self._name}-{kind}-rt", vpc_id=vpc.id, tags=tagged(self._args.tags, f"{self._name}-{kind}-rt"),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.ec2.Route(
+        self._routes.append(aws.ec2.Route(
             f"{self._name}-{kind}-default",
             route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
             opts=pulumi.ResourceOptions(parent=self),
             **target,  # type: ignore[arg-type]
-        )
+        ))
         return table
 
-    def _associate(self, name: str, subnet: aws.ec2.Subnet, table: aws.ec2.RouteTable) -> None:
-        aws.ec2.RouteTableAssociation(
+    def _associate(self, name: str, subnet: aws.ec2.Subnet, table: aws.ec2.RouteTable) -> aws.ec2.RouteTableAssociation:
+        return aws.ec2.RouteTableAssociation(
             f"{name}-assoc", subnet_id=subnet.id, route_table_id=table.id, opts=pulumi.ResourceOptions(parent=self)
         )
 
@@ -118,3 +124,4 @@ class ExistingNetwork:
         self.vpc_id = pulumi.Output.from_input(vpc_id)
         self.public_subnet_ids = pulumi.Output.all(*public_subnet_ids)
         self.private_subnet_ids = pulumi.Output.all(*private_subnet_ids)
+        self.node_subnet_ids = self.private_subnet_ids  # their routes are the owner's to provide

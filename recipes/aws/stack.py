@@ -67,7 +67,7 @@ class AwsMlopsStack(pulumi.ComponentResource):
             EksClusterWiring(
                 cluster_name=name,
                 subnet_ids=pulumi.Output.all(network.private_subnet_ids, network.public_subnet_ids).apply(lambda ids: ids[0] + ids[1]),
-                node_subnet_ids=network.private_subnet_ids,
+                node_subnet_ids=network.node_subnet_ids,
                 tags=tags,
             ),
             region=region,
