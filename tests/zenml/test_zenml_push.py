@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -290,3 +291,24 @@ def test_a_project_the_zenml_server_lacks_is_refused_before_anything_is_written(
     assert line.startswith("error: ZenML answered 404 to finding the project 'no-such-project'")
     assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
     assert registry_rows()["zenml_pushes"] == []
+
+
+def test_a_client_of_the_registry_server_pushes_and_destroy_removes_it(zenml_clean: ZenMLServer, tmp_path: Path) -> None:
+    """Client mode (provisioner login): the registry is the server's; the push record is kept there too."""
+    from tests.server.conftest import start_server, stop_server
+
+    home = tmp_path / "server-home"
+    running = start_server(f"sqlite:///{tmp_path / 'server.db'}", home)
+    try:
+        running.use(running.admin_token)
+        _deploy_aws_staging()
+        pushed = _push(zenml_clean)
+        record = cli("stack", "describe", "aws-staging")
+        destroyed = destroy_cli("aws", "--env", "staging", "--simulate", "--yes")
+    finally:
+        stop_server(running)
+
+    assert len(pushed["created"]) == 10
+    assert f"Pushed to ZenML at {zenml_clean.url} (project 'default') by admin" in record.stderr
+    assert destroyed.exit_code == 0, destroyed.output
+    assert zenml_clean.names() == {"stacks": [], "components": [], "service_connectors": [], "secrets": []}
