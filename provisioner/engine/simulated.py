@@ -250,8 +250,14 @@ class _EmulatorMocks:
                 # Create the new one now; the old one is deleted after the program, dependents first (as Pulumi's
                 # delete-replaced steps). Until then the state keeps it under its own key, so a kill can't lose it.
                 self._keep_replaced(old)
+                with self._idle:
+                    known = frozenset(r.id for r in self.state.resources)
+                replacing = dataclasses.replace(self.ctx, generation=old.id, known_ids=known)
+                if key in self.interrupted:  # a killed run may have made the replacement already
+                    self._replace_orphan(handler, args.name, args.typ, inputs, replacing)
                 self._record_pending(PendingOperation(key=key, type=args.typ, name=args.name, op="create", sealed_inputs=self.store.seal(inputs)))
-                resource_id, outputs = handler.create(args.name, args.typ, inputs, dataclasses.replace(self.ctx, generation=old.id))
+                resource_id, outputs = handler.create(args.name, args.typ, inputs, replacing)
+                _kill_here_if(KILL_AFTER_CREATE_ENV, args.name, args.typ)
             elif old and handler.exists(old.id, self.store.unseal(old.sealed_state), self.ctx):
                 resource_id = old.id
                 outputs = handler.update(old.id, args.name, inputs, self.store.unseal(old.sealed_state), self.ctx)
@@ -332,12 +338,15 @@ class _EmulatorMocks:
             self.state.pending = [p for p in self.state.pending if p.key != operation.key] + [operation]
             self.store.save(self.state)
 
-    def _replace_orphan(self, handler: Any, name: str, resource_type: str, inputs: dict[str, Any]) -> None:
+    def _replace_orphan(
+        self, handler: Any, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext | None = None,
+    ) -> None:
         """An earlier run was killed during this resource's create: delete what it made, proven ours by tags."""
-        orphan = handler.find_orphan(name, resource_type, inputs, self.ctx)
+        ctx = ctx or self.ctx
+        orphan = handler.find_orphan(name, resource_type, inputs, ctx)
         if orphan is not None:
             self.sink.note(f"Replacing {resource_type} {name} ({orphan}), half-made by an interrupted run.")
-            handler.delete(orphan, inputs, self.ctx)
+            handler.delete(orphan, inputs, ctx)
 
     def call(self, args: Any) -> dict[str, Any]:
         """Answer an invoke (data source) from its emulator; unknown tokens get an empty result."""

@@ -167,3 +167,26 @@ def test_ctrl_c_during_destroy_stops_cleanly_and_a_rerun_finishes(homes: dict[st
     again = home.run(*DESTROY)
     assert again.returncode == 0, again.stderr
     assert resources_by_deployment()[deployment] == 0
+
+
+def test_a_kill_right_after_a_replacement_was_created_is_recovered_without_a_leak(homes: dict[str, Home]) -> None:
+    """A new VPC CIDR replaces the VPC: kill -9 once the new VPC exists but before it is recorded. The old
+    VPC carries the same ownership tags, so the rerun must find the half-made new one, not the old one."""
+    import boto3
+
+    home = homes["a"]
+    assert home.run(*DEPLOY).returncode == 0
+    move = ("--set", "network.cidr=10.50.0.0/16")
+
+    killed = home.run(*DEPLOY, *move, env={"PROVISIONER_TEST_KILL_AFTER_CREATE": "aws:ec2/vpc:Vpc"})
+    state = _assert_state_valid(home)
+    assert killed.returncode == -signal.SIGKILL
+    assert state is not None and "aws:ec2/vpc:Vpc" in [p.type for p in state.pending]
+    rerun = home.run(*DEPLOY, *move)
+
+    assert rerun.returncode == 0, rerun.stderr
+    vpcs = boto3.client("ec2", region_name="eu-west-1").describe_vpcs(
+        Filters=[{"Name": "tag:provisioner:deployment", "Values": [state.deployment_id or ""]}])["Vpcs"]
+    assert [vpc["CidrBlock"] for vpc in vpcs] == ["10.50.0.0/16"]  # the old one replaced, the half-made one not leaked
+    final = _assert_state_valid(home)
+    assert final is not None and final.pending == [] and not any(r.key.endswith("::replaced") for r in final.resources)

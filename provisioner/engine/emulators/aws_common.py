@@ -103,6 +103,8 @@ def find_ec2_orphan(ctx: EmulationContext, inputs: dict[str, Any]) -> str | None
     ):
         candidates.extend(tag["ResourceId"] for tag in page["Tags"])
     for resource_id in dict.fromkeys(candidates):
+        if resource_id in ctx.known_ids:
+            continue
         found: dict[str, str] = {}
         for page in ec2.get_paginator("describe_tags").paginate(Filters=[{"Name": "resource-id", "Values": [resource_id]}]):
             found.update({tag["Key"]: tag["Value"] for tag in page["Tags"] if tag["ResourceId"] == resource_id})

@@ -23,6 +23,9 @@ class EmulationContext:
     # Set while creating a replacement (to the old instance's id): Pulumi gives a replacement a new random
     # auto-name, so both can exist at once until the old one is deleted.
     generation: str = ""
+    # Ids the state already records: an orphan search never returns one of them (a replacement's old
+    # instance carries the same tags as the half-made new one).
+    known_ids: frozenset[str] = frozenset()
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def aws(self, service: str) -> Any:
