@@ -21,7 +21,9 @@ DEPLOY = ("deploy-stack", "aws", "--env", "staging", "--simulate")
 DESTROY = ("destroy-stack", "aws", "--env", "staging", "--simulate", "--yes")
 
 # Kills placed after a create call returned and before its result was recorded (a test hook), by type.
-AFTER_CREATE = ["aws:ec2/vpc:Vpc", "aws:s3/bucket:Bucket", "aws:eks/cluster:Cluster", "aws:rds/instance:Instance"]
+AFTER_CREATE = ["aws:ec2/vpc:Vpc", "aws:s3/bucket:Bucket", "aws:eks/cluster:Cluster", "aws:rds/instance:Instance",
+                # untagged: proven ours by their route table (a kill from outside once caught a route midway)
+                "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation"]
 # Kills at a moment the test picks from outside: when the state has this many resources.
 AT_RESOURCE_COUNT = [12, 40]
 AFTER_DELETE = ["aws:eks/nodeGroup:NodeGroup", "aws:ec2/natGateway:NatGateway", "aws:iam/role:Role"]

@@ -411,6 +411,15 @@ class RouteTableEmulator(_TaggedEc2Emulator):
         }
 
 
+def _table_is_ours(table_id: str, ctx: EmulationContext) -> bool:
+    """Whether the route table carries this deployment's id (what untagged routes and associations are proven by)."""
+    from provisioner.recipe_api import TAG_DEPLOYMENT
+
+    table = _describe_one(ctx, "describe_route_tables", "RouteTables", RouteTableIds=[table_id]) if table_id else None
+    tags = {tag["Key"]: tag["Value"] for tag in (table or {}).get("Tags", [])}
+    return bool(ctx.deployment_id) and tags.get(TAG_DEPLOYMENT) == ctx.deployment_id
+
+
 class RouteEmulator(Emulator):
     """aws:ec2/route:Route. Its id is the provider's: ``r-<route table id><crc32 of the destination>``."""
 
@@ -431,6 +440,12 @@ class RouteEmulator(Emulator):
         params = _route_params(state, _ROUTE_DESTINATIONS)
         destination = {k: v for k, v in params.items() if k.startswith("Destination")}
         ignore_not_found(ctx.aws("ec2").delete_route, RouteTableId=state["routeTableId"], **destination)
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        """A route takes no tags: it is ours when it sits in a route table carrying this deployment's id."""
+        if not _table_is_ours(str(inputs.get("routeTableId", "")), ctx) or self._find(inputs, ctx) is None:
+            return None
+        return self.route_id(inputs)
 
     @staticmethod
     def destination(inputs: dict[str, Any]) -> str:
@@ -492,6 +507,13 @@ class RouteTableAssociationEmulator(Emulator):
         current = self._find(state, ctx)
         if current is not None:
             ignore_not_found(ctx.aws("ec2").disassociate_route_table, AssociationId=current["RouteTableAssociationId"])
+
+    def find_orphan(self, name: str, resource_type: str, inputs: dict[str, Any], ctx: EmulationContext) -> str | None:
+        """An association takes no tags: it is ours when it links the subnet to a route table of this deployment."""
+        current = self._find(inputs, ctx)
+        if current is None or current.get("RouteTableId") != inputs.get("routeTableId"):
+            return None
+        return str(current["RouteTableAssociationId"]) if _table_is_ours(str(inputs["routeTableId"]), ctx) else None
 
     @staticmethod
     def _find(state: dict[str, Any], ctx: EmulationContext) -> dict[str, Any] | None:
