@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,6 +31,7 @@ from provisioner.errors import (
 )
 from provisioner.recipe_api import LABEL_ENV, Recipe, RecipeArgs, cloud_of
 from provisioner.registry.service import DeploymentRecord, Registry
+from provisioner.run_history import keep_run, now, teardown_summary
 from provisioner.secrets import MASK
 from provisioner.teardown.flow import TeardownLimits, TeardownReport, teardown
 
@@ -54,6 +57,8 @@ class DeployOutcome(BaseModel):
     deploy_estimate: DeployEstimate | None = None  # a plan's expected wall time and critical path
     zenml_push: dict[str, Any] | None = None  # what --push-zenml did
     cost_estimate: CostEstimate | None = None
+    # A plan's own update plan from the engine (Pulumi's), for a saved plan file; never printed.
+    update_plan: dict[str, Any] | None = Field(None, exclude=True, repr=False)
 
 
 class DestroyOutcome(BaseModel):
@@ -106,13 +111,17 @@ def deploy(
     preflight: bool = True,
     allow_data_replacement: str | None = None,
     expect_plan: Callable[[list[ResourceRecord]], None] | None = None,
+    update_plan: dict[str, Any] | None = None,
+    want_update_plan: bool = False,
 ) -> DeployOutcome:
     """Run the recipe through the engine, then register its outputs in one transaction.
 
     A real (not simulated) deploy runs the read-only preflight first, unless ``preflight`` is False.
     In prod, a deploy that would replace or delete a data resource is refused before anything changes,
     unless ``allow_data_replacement`` is the stack's name. ``expect_plan`` sees a fresh preview under the
-    stack's lock before anything changes, and raises to refuse (a saved plan that no longer holds).
+    stack's lock before anything changes, and raises to refuse (a saved plan that no longer holds);
+    ``update_plan`` is that saved plan's engine update plan, which the update must then follow.
+    ``want_update_plan`` asks a preview for the engine's update plan (``DeployOutcome.update_plan``).
     """
     if allow_data_replacement is not None and allow_data_replacement != request.stack_name:
         raise InputError(
@@ -125,7 +134,8 @@ def deploy(
 
         require_preflight(recipe, request, args)
     if preview:
-        outcome = _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets)
+        outcome = _deploy(recipe, request, args, engine, registry, sink, preview=True, show_secrets=show_secrets,
+                          want_update_plan=want_update_plan)
         outcome.data_loss = [f"{r.name}: {_loss(r)}" for r in data_losses(recipe, request, outcome.resources)]
         return outcome
     with registry.audited("deploy", request.stack_name):
@@ -139,7 +149,8 @@ def deploy(
                     expect_plan(planned.resources)
                 if guard_data:
                     refuse_data_loss(recipe, request, planned.resources)
-            return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets)
+            return _deploy(recipe, request, args, engine, registry, sink, preview=False, show_secrets=show_secrets,
+                           update_plan=update_plan)
 
 
 def data_losses(recipe: Recipe, request: DeployRequest, resources: list[ResourceRecord]) -> list[ResourceRecord]:
@@ -176,11 +187,38 @@ def _deploy(
     *,
     preview: bool,
     show_secrets: bool,
+    update_plan: dict[str, Any] | None = None,
+    want_update_plan: bool = False,
 ) -> DeployOutcome:
     refuse_env_crossing(recipe, request, engine, registry, "deploy")
     require_registration_rights(recipe, request, registry)
-    result: EngineResult = engine.up(request, recipe, args, preview=preview, sink=sink)
-    outcome = DeployOutcome(
+    if preview:
+        with _update_plan_file(None) as path:
+            outcome = _preview(recipe, request, args, engine, registry, sink, show_secrets=show_secrets,
+                               update_plan=path if want_update_plan else None)
+            if want_update_plan and path.exists() and path.stat().st_size:
+                import json
+
+                outcome.update_plan = json.loads(path.read_text())
+        return outcome
+    started = now()
+    try:
+        with _update_plan_file(update_plan) as path:
+            outcome = _apply(recipe, request, args, engine, registry, sink, show_secrets=show_secrets,
+                             update_plan=path if update_plan is not None else None)
+    except (ProvisionerError, KeyboardInterrupt) as exc:
+        error = str(exc) if isinstance(exc, ProvisionerError) else "interrupted"
+        keep_run(registry, request, kind="deploy", engine=engine.name, simulated=engine.simulated, started_at=started,
+                 error=error, sink=sink)
+        raise
+    cost = outcome.cost_estimate.total_monthly_usd if outcome.cost_estimate else None
+    keep_run(registry, request, kind="deploy", engine=engine.name, simulated=engine.simulated, started_at=started,
+             counts=outcome.resource_counts, monthly_cost_usd=cost, records=outcome.resources, sink=sink)
+    return outcome
+
+
+def _outcome(request: DeployRequest, engine: Engine, result: EngineResult, *, preview: bool, show_secrets: bool) -> DeployOutcome:
+    return DeployOutcome(
         stack=request.stack_name,
         recipe=request.recipe,
         env=request.env,
@@ -193,11 +231,41 @@ def _deploy(
         resources=result.resources,
         outputs=masked_outputs(result.outputs, show_secrets),
     )
-    if preview:
-        outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
-        outcome.deploy_estimate = critical_path(result.resources)
-        outcome.summary = recipe.plan_notes(result.resources)
-        return outcome
+
+
+@contextmanager
+def _update_plan_file(content: dict[str, Any] | None) -> Iterator[Path]:
+    """A private temporary file for an engine update plan (holding ``content``), removed afterwards."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="provisioner-plan-") as folder:
+        path = Path(folder) / "update-plan.json"
+        if content is not None:
+            path.write_text(json.dumps(content))
+        yield path
+
+
+def _preview(recipe: Recipe, request: DeployRequest, args: RecipeArgs, engine: Engine, registry: Registry,
+             sink: ProgressSink, *, show_secrets: bool, update_plan: Path | None = None) -> DeployOutcome:
+    """A plan: what would change, what it would cost, how long it would take (the user's own timings first)."""
+    result = engine.up(request, recipe, args, preview=True, sink=sink, update_plan=update_plan)
+    outcome = _outcome(request, engine, result, preview=True, show_secrets=show_secrets)
+    outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
+    try:
+        observed = registry.duration_medians()
+    except ProvisionerError:
+        observed = {}  # the registry is unreachable: the dated table alone
+    outcome.deploy_estimate = critical_path(result.resources, observed)
+    outcome.summary = recipe.plan_notes(result.resources)
+    return outcome
+
+
+def _apply(recipe: Recipe, request: DeployRequest, args: RecipeArgs, engine: Engine, registry: Registry,
+           sink: ProgressSink, *, show_secrets: bool, update_plan: Path | None = None) -> DeployOutcome:
+    result: EngineResult = engine.up(request, recipe, args, preview=False, sink=sink, update_plan=update_plan)
+    outcome = _outcome(request, engine, result, preview=False, show_secrets=show_secrets)
+    outcome.cost_estimate = estimate(result.resources, cloud=cloud_of(recipe), region=request.region)
     context = request.context(simulated=engine.simulated, deployment_id=result.deployment_id)
     try:
         outputs = recipe.read_outputs(result.plain_outputs())
@@ -313,11 +381,22 @@ def destroy(
         with registry.locks.hold(request.stack_name, "destroy"):
             ownership = engine.ownership(request)
             refuse_env_crossing(recipe, request, engine, registry, "destroy", adopt, ownership)
-            report = teardown(
-                recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, adopt=adopt,
-                registry_deployment_id=registry.deployment_id(request.stack_name), ownership=ownership,
-            )
+            started = now()
+            try:
+                report = teardown(
+                    recipe, request, engine, sink, delete_data=remove_data, limits=limits, say=say, adopt=adopt,
+                    registry_deployment_id=registry.deployment_id(request.stack_name), ownership=ownership,
+                )
+            except (ProvisionerError, KeyboardInterrupt) as exc:
+                keep_run(registry, request, kind="destroy", engine=engine.name, simulated=engine.simulated, started_at=started,
+                         error=str(exc) if isinstance(exc, ProvisionerError) else "interrupted", sink=sink)
+                raise
             outcome = DestroyOutcome(report=report)
+            if not report.nothing_to_destroy:
+                keep_run(registry, request, kind="destroy", engine=engine.name, simulated=engine.simulated,
+                         started_at=started, error=None if report.clean else "left resources behind",
+                         counts={"delete": len([r for r in report.deleted_resources if not r.failed])},
+                         records=report.deleted_resources, report=teardown_summary(report), sink=sink)
             if report.nothing_to_destroy or not report.clean:
                 return outcome
             if not report.adopted or registry.deployment_id(request.stack_name) == adopt:

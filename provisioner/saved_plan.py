@@ -3,7 +3,11 @@ applies it only if the program would still do exactly that.
 
 The file holds the recipe, env, region, stack name and resolved settings (secret settings are not
 saved, so a recipe given one cannot be planned to a file), and per resource its URN, operation and a
-digest of its planned inputs as shown (secrets masked). No secret value is written.
+digest of its planned inputs as shown (secrets masked). No secret value is written in plain text.
+
+With the real engine the file also carries Pulumi's own update plan (``pulumi preview --save-plan``),
+which ``--from-plan`` hands to ``pulumi up --plan``: Pulumi then refuses any step outside it. Secret
+inputs in that plan are ciphertext under the stack's secrets provider.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class SavedPlan(BaseModel):
     stack: str
     args: dict[str, Any]
     resources: list[PlannedResource]
+    update_plan: dict[str, Any] | None = None  # the real engine's update plan (Pulumi's), followed by --from-plan
 
 
 def secret_settings_set(model: BaseModel, prefix: str = "") -> list[str]:
@@ -70,11 +75,12 @@ def planned(records: Sequence[ResourceRecord]) -> list[PlannedResource]:
 
 
 def build(engine: str, recipe: str, env: str, region: str | None, stack: str, args: dict[str, Any],
-          records: Sequence[ResourceRecord]) -> SavedPlan:
+          records: Sequence[ResourceRecord], update_plan: dict[str, Any] | None = None) -> SavedPlan:
     from provisioner import __version__
 
     return SavedPlan(created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), provisioner_version=__version__,
-                     engine=engine, recipe=recipe, env=env, region=region, stack=stack, args=args, resources=planned(records))
+                     engine=engine, recipe=recipe, env=env, region=region, stack=stack, args=args, resources=planned(records),
+                     update_plan=update_plan)
 
 
 def load(path: Path) -> SavedPlan:

@@ -23,14 +23,14 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-AUDIT_TABLES = frozenset({"audit_log", "audit_head"})  # the audit trail: its rows and its chain's head
+AUDIT_TABLES = frozenset({"audit_log", "audit_head", "deployment_runs"})  # the audit trail (rows, chain head) and the run history
 
 
 def raw_rows(url: str, *, include_audit: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Every row of every registry table, as plain dicts, straight from the database.
 
-    The audit trail (log and chain head) is left out unless asked for: it records every attempt,
-    refused ones included.
+    The audit trail (log and chain head) and the deployment history are left out unless asked for:
+    they record every attempt, failed ones included, and outlive what they describe.
     """
     engine = create_engine(url)
     metadata = MetaData()

@@ -53,7 +53,7 @@ def test_aws_staging_critical_path_is_the_longest_chain_of_true_dependencies() -
         "seconds": 945,
         "path": ["aws-staging-network-vpc", "aws-staging-network-private-eu-west-1a", "aws-staging-cluster-eks",
                  "aws-staging-cluster-general-nodes", "aws-staging-cluster-ebs-csi", "aws-staging-storage-class"],
-        "as_of": "2026-12-06",
+        "as_of": "2026-12-06", "measured": [],
     }
 
 
@@ -65,7 +65,7 @@ def test_aws_prod_critical_path_runs_through_the_multi_az_database() -> None:
         "seconds": 1010,
         "path": ["aws-prod-network-vpc", "aws-prod-network-private-eu-west-1a", "aws-prod-mlflow-db-subnets",
                  "aws-prod-mlflow-db-postgres", "aws-prod-mlflow-auth", "aws-prod-mlflow-server"],
-        "as_of": "2026-12-06",
+        "as_of": "2026-12-06", "measured": [],
     }
 
 
@@ -77,7 +77,7 @@ def test_an_unchanged_stack_takes_no_time_and_a_node_change_only_the_node_groups
 
     assert json.loads(same.stdout)["deploy_estimate"]["seconds"] == 0
     assert json.loads(nodes.stdout)["deploy_estimate"] == {
-        "seconds": 300, "path": ["aws-staging-cluster-general-nodes"], "as_of": "2026-12-06",
+        "seconds": 300, "path": ["aws-staging-cluster-general-nodes"], "as_of": "2026-12-06", "measured": [],
     }
 
 

@@ -102,3 +102,50 @@ def test_a_plan_for_another_env_is_refused(tmp_path: Path) -> None:
 
     assert refused.exit_code == 2
     assert refused.stderr.strip().splitlines()[-1] == f"error: {path} is a plan for aws --env dev, not aws --env staging"
+
+
+@pytest.fixture()
+def fake_pulumi(monkeypatch: pytest.MonkeyPatch, demo_recipe: Path) -> Any:
+    """deploy-stack's real engine on a fake Pulumi CLI, which writes and checks update plans as Pulumi does."""
+    from provisioner.engine.pulumi import PulumiEngine
+    from tests.fakes.pulumi_cli import FakePulumiCommand
+
+    fake = FakePulumiCommand(
+        outputs={"bucket_name": "demo-staging-artifacts-1a2b3c4", "tracking_uri": "https://mlflow.demo-staging.example.com",
+                 "tracking_username": "admin", "tracking_password": "pw"},
+        secret_outputs={"tracking_password"}, resources=[("aws:s3/bucket:Bucket", "demo-staging-artifacts")])
+    monkeypatch.setattr("provisioner.cli.deploy.make_engine", lambda _simulate, backend: PulumiEngine(backend_url=backend, pulumi_command=fake))
+    return fake
+
+
+def _subcommand(fake: Any, name: str) -> list[str]:
+    return next(argv for argv in fake.argvs() if argv[1] == name)
+
+
+def test_with_the_real_engine_a_saved_plan_carries_pulumis_update_plan_and_up_follows_it(fake_pulumi: Any, tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+
+    planned = deploy_cli("demo", "--env", "staging", "--plan", "--save", str(path))
+    update_plan = json.loads(path.read_text())["update_plan"]
+    applied = deploy_cli("demo", "--env", "staging", "--from-plan", str(path), "--no-preflight")
+
+    assert planned.exit_code == 0, planned.stderr
+    assert applied.exit_code == 0, applied.stderr
+    preview = _subcommand(fake_pulumi, "preview")
+    assert preview[preview.index("--save-plan") + 1].endswith("update-plan.json")
+    assert list(update_plan["resourcePlans"]) == ["urn:pulumi:staging::provisioner-demo::aws:s3/bucket:Bucket::demo-staging-artifacts"]
+    assert "--plan" in _subcommand(fake_pulumi, "up")
+    assert fake_pulumi.followed_plans == [update_plan]
+    assert not list(Path(preview[preview.index("--save-plan") + 1]).parent.parent.glob("provisioner-plan-*/update-plan.json"))
+
+
+def test_with_the_real_engine_an_update_pulumi_finds_off_plan_fails_naming_the_resource(fake_pulumi: Any, tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    assert deploy_cli("demo", "--env", "staging", "--plan", "--save", str(path)).exit_code == 0
+    fake_pulumi.off_plan = "demo-staging-artifacts"
+
+    refused = deploy_cli("demo", "--env", "staging", "--from-plan", str(path), "--no-preflight")
+
+    assert refused.exit_code != 0
+    assert "demo-staging-artifacts violates plan" in refused.stderr
+    assert fake_pulumi.stack_outputs.get("staging") is None  # the fake's up stopped before any output

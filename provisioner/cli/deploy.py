@@ -145,6 +145,7 @@ def deploy_stack(
                 recipe_obj, request, args, engine, registry, sink, preview=plan, show_secrets=show_secrets,
                 preflight=not no_preflight, allow_data_replacement=allow_data_replacement,
                 expect_plan=_plan_holds(saved, from_plan) if saved is not None else None,
+                update_plan=saved.update_plan if saved is not None else None, want_update_plan=save is not None,
             )
     except (KeyboardInterrupt, OperationInterrupted):
         _interrupted(engine, request, "deploy", _command("deploy-stack", recipe, request, simulate, backend))
@@ -227,7 +228,7 @@ def _write_plan(path: Path, engine: str, request: Any, args: Any, outcome: Any) 
     from provisioner.paths import create_new_file
 
     document = saved_plan.build(engine, request.recipe, request.env, request.region, request.stack_name,
-                                args.model_dump(mode="json"), outcome.resources)
+                                args.model_dump(mode="json"), outcome.resources, outcome.update_plan)
     create_new_file(path, (json_module.dumps(document.model_dump(mode="json"), indent=1) + "\n").encode())
     info(f"Saved the plan to {path}; apply exactly it with: deploy-stack {request.recipe} --env {request.env} --from-plan {path}")
 

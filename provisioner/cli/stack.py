@@ -92,6 +92,25 @@ def describe(
              f"{pushed['pushed_at']}: {len(pushed['objects'])} objects.")
 
 
+@app.command("history")
+@report_errors
+def history(
+    name: Annotated[str, typer.Argument(help="Stack name; destroyed stacks keep their history.")],
+    *,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many runs, newest first.")] = 20,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Show a stack's deploys and destroys: who, when, how long, what changed, the cost estimated then."""
+    runs = open_registry().runs(name, limit)
+    rows = [
+        (run.started_at.strftime("%Y-%m-%d %H:%M:%S"), run.kind, run.user, run.result, f"{run.seconds:.0f} s",
+         ", ".join(f"{count} {op}" for op, count in sorted(run.counts.items())) or "-",
+         "-" if run.monthly_cost_usd is None else f"${run.monthly_cost_usd:,.2f}/mo", run.error or "")
+        for run in runs
+    ]
+    render(runs, output, f"History of {name}", ["started (UTC)", "kind", "user", "result", "took", "changes", "cost", "error"], rows)
+
+
 @app.command("set-active")
 @report_errors
 def set_active(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:

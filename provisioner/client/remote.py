@@ -25,6 +25,7 @@ from provisioner.errors import OperationFailedError, ProvisionerError
 from provisioner.registry.access import AuditEntry, Role, UserInfo
 from provisioner.registry.catalog import UNSET, ActiveStackFile
 from provisioner.registry.deployments import DeploymentRecord
+from provisioner.registry.history import DeploymentRun
 from provisioner.registry.models import (
     Component,
     ComponentDetail,
@@ -185,6 +186,15 @@ class RemoteRegistry:
 
     def stack_grants(self, stack_name: str) -> list[str]:
         return self._get(f"/stacks/{stack_name}/grants", list[str])
+
+    def record_run(self, run: DeploymentRun) -> int:
+        return int(self.call("POST", f"/stacks/{run.stack}/runs", json=run.model_dump(mode="json"))["id"])
+
+    def runs(self, stack_name: str, limit: int = 50) -> list[DeploymentRun]:
+        return self._get(f"/stacks/{stack_name}/runs", list[DeploymentRun], limit=limit)
+
+    def duration_medians(self) -> dict[str, float]:
+        return self._get("/durations", dict[str, float])
 
     def zenml_push(self, stack_name: str) -> dict[str, Any] | None:
         return self.call("GET", f"/stacks/{stack_name}/zenml-push")  # type: ignore[no-any-return]

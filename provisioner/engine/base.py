@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, field_serializer
@@ -34,6 +35,7 @@ class ResourceRecord(BaseModel):
     message: str | None = None
     forced_by: str | None = None  # for a replace: the property whose change forces it
     already_gone: bool = False  # a delete that found nothing to delete (removed outside the tool): state only
+    seconds: float | None = None  # how long the operation really took (the real engine's events); None: not timed
     # The graph as the program declared it (parent, dependencies and property dependencies), by URN.
     parent: str | None = None
     dependencies: list[str] = Field(default_factory=list)
@@ -181,9 +183,14 @@ class Engine(Protocol):
         ...
 
     def up(
-        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink,
+        update_plan: Path | None = None,
     ) -> EngineResult:
-        """Create or update the stack (or, with ``preview``, only say what would change)."""
+        """Create or update the stack (or, with ``preview``, only say what would change).
+
+        ``update_plan``: with ``preview``, where to write the engine's own update plan, if it makes one;
+        without, the update plan the update must follow (the engine refuses anything else).
+        """
         ...
 
     def destroy(self, request: DeployRequest, recipe: Recipe, *, sink: ProgressSink, retain_data: bool = False) -> EngineResult:

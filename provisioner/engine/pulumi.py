@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -92,8 +93,11 @@ class _EventCollector:
         self.diffs: dict[str, list[str]] = {}  # the properties each step changes (StepEventMetadata.diffs)
         self.errors: dict[str, list[str]] = {}
         self.general_errors: list[str] = []
+        self._started: dict[str, float] = {}
 
     def __call__(self, event: Any) -> None:
+        # The CLI stamps each event in whole seconds; without a stamp, when it arrived (events stream live).
+        now = float(getattr(event, "timestamp", 0) or 0) or time.time()
         if event.resource_pre_event is not None:
             meta = event.resource_pre_event.metadata
             if meta.type in _SKIPPED_TYPES or meta.type.startswith("pulumi:providers:"):
@@ -110,10 +114,13 @@ class _EventCollector:
                 forced_by=keys[0] if keys else None, parent=getattr(new_state, "parent", None) or None,
             )
             if not self.preview:
+                self._started[meta.urn] = now
                 self.sink.started(meta.urn, meta.type, op)
         elif event.res_outputs_event is not None:
             meta = event.res_outputs_event.metadata
             if meta.urn in self.records and not self.preview:
+                if meta.urn in self._started:
+                    self.records[meta.urn].seconds = max(0.0, now - self._started[meta.urn])
                 self.sink.finished(meta.urn, meta.type, self.records[meta.urn].op)
         elif event.diagnostic_event is not None:
             diagnostic = event.diagnostic_event
@@ -257,7 +264,8 @@ class PulumiEngine:
     # ----- operations ----------------------------------------------------------------------
 
     def up(
-        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink,
+        update_plan: Path | None = None,
     ) -> EngineResult:
         from provisioner.ownership import new_deployment_id
         from provisioner.recipe_api import run_program
@@ -280,11 +288,12 @@ class PulumiEngine:
         self._configure(stack, request, recipe, args, holder["id"])
         collector = _EventCollector(sink, preview)
         with self._translated(request, collector):
+            plan = str(update_plan) if update_plan is not None else None
             if preview:
-                stack.preview(on_event=collector, color="never")
+                stack.preview(on_event=collector, color="never", plan=plan)  # --save-plan
                 outputs: dict[str, OutputValue] = {}
             else:
-                result = stack.up(on_event=collector, color="never")
+                result = stack.up(on_event=collector, color="never", plan=plan)  # --plan: Pulumi refuses what it doesn't say
                 outputs = {k: OutputValue(value=v.value, secret=v.secret) for k, v in result.outputs.items()}
         return EngineResult(
             engine=self.name, simulated=False, preview=preview, resources=list(collector.records.values()), outputs=outputs,

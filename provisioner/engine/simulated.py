@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from provisioner.config import DeployRequest
@@ -522,8 +523,10 @@ class SimulatedEngine:
         )
 
     def up(
-        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink
+        self, request: DeployRequest, recipe: Recipe, args: RecipeArgs, *, preview: bool, sink: ProgressSink,
+        update_plan: Path | None = None,
     ) -> EngineResult:
+        # No update plan of its own: a saved plan holds here through the fresh preview lifecycle.deploy compares.
         from provisioner.ownership import new_deployment_id
 
         project = project_name(request.recipe)

@@ -29,6 +29,7 @@ from provisioner.registry.catalog import UNSET, ActiveStackFile, CatalogService
 from provisioner.registry.catalog_rules import CatalogRules
 from provisioner.registry.deployments import DeploymentRecord, DeploymentService
 from provisioner.registry.flavors import FlavorRegistry
+from provisioner.registry.history import DeploymentRun, medians
 from provisioner.registry.models import (
     Component,
     ComponentDetail,
@@ -168,6 +169,33 @@ class Registry:
             uow.tx.add_audit(user=uow.user, action=action, target=target, result=result, detail=" ".join(detail.split()))
 
         self.run(None, target, record)
+
+    def record_run(self, run: DeploymentRun) -> int:
+        """Keep a deploy or destroy in the stack's history, as run by the acting user; its id."""
+
+        def record(uow: UnitOfWork) -> int:
+            uow.require(Need.STACK, run.stack, "recording a deployment")
+            return uow.tx.add_run(run.model_copy(update={"user": uow.user}))
+
+        return self.run(None, run.stack, record)
+
+    def runs(self, stack_name: str, limit: int = 50) -> list[DeploymentRun]:
+        """The stack's deploys and destroys, newest first (kept after the stack is destroyed)."""
+
+        def read(uow: UnitOfWork) -> list[DeploymentRun]:
+            uow.require(Need.STACK, stack_name, "reading the deployment history")
+            return uow.tx.runs(stack_name, limit=limit)
+
+        return self.run(None, stack_name, read)
+
+    def duration_medians(self) -> dict[str, float]:
+        """Median real seconds per ``type#op`` over this registry's recent real runs (no stack names)."""
+
+        def read(uow: UnitOfWork) -> dict[str, float]:
+            uow.require(Need.ANYONE, "", "reading typical durations")
+            return medians(uow.tx.runs(limit=200, real_only=True))
+
+        return self.run(None, "", read)
 
     def zenml_push(self, stack_name: str) -> dict[str, Any] | None:
         """What `stack push` created in ZenML for this stack (url, project, objects), or None."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from sqlalchemy.pool import NullPool
 
 from provisioner.errors import ConflictError
+from provisioner.registry.history import DeploymentRun
 from provisioner.registry.audit_chain import GENESIS, AuditLink, AuditRecord, ChainHead, link_hash
 from provisioner.registry.models import (
     Component,
@@ -164,6 +165,21 @@ class _ZenMLPushRow(_Base):
     objects: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
+class _DeploymentRunRow(_Base):
+    """One deploy or destroy of a stack (see migration 0005); outlives the stack's registration."""
+
+    __tablename__ = "deployment_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stack: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    env: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column()
+    result: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class _LockRow(_Base):
     """One operation per stack: the row exists while a deploy, destroy or registration runs."""
 
@@ -182,6 +198,18 @@ class _SettingRow(_Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _run(row: _DeploymentRunRow) -> DeploymentRun:
+    return DeploymentRun.model_validate({
+        **row.details, "id": row.id, "stack": row.stack, "kind": row.kind, "env": row.env, "user": row.user,
+        "started_at": row.started_at.replace(tzinfo=timezone.utc), "finished_at": row.finished_at.replace(tzinfo=timezone.utc),
+        "result": row.result,
+    })
 
 
 def _component(row: _ComponentRow) -> Component:
@@ -681,6 +709,28 @@ class Transaction:
         self._session.delete(row)
         self._session.flush()
         return True
+
+    def add_run(self, run: DeploymentRun) -> int:
+        """Keep one deploy or destroy in the stack's history; its id."""
+        details = run.model_dump(mode="json", exclude={"id", "stack", "kind", "env", "user", "started_at", "finished_at", "result"})
+        row = _DeploymentRunRow(stack=run.stack, kind=run.kind, env=run.env, user=run.user, result=run.result,
+                                started_at=_naive_utc(run.started_at), finished_at=_naive_utc(run.finished_at), details=details)
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def runs(self, stack: str | None = None, *, limit: int = 50, real_only: bool = False) -> list[DeploymentRun]:
+        """The newest runs first, of one stack or of all."""
+        query = select(_DeploymentRunRow).order_by(_DeploymentRunRow.id.desc()).limit(limit)
+        if stack is not None:
+            query = query.where(_DeploymentRunRow.stack == stack)
+        rows = self._session.scalars(query)
+        found = [_run(row) for row in rows]
+        return [run for run in found if not run.simulated] if real_only else found
+
+    def stacks_with_runs(self) -> list[str]:
+        """Every stack name the history knows, registered or not."""
+        return list(self._session.scalars(select(_DeploymentRunRow.stack).distinct().order_by(_DeploymentRunRow.stack)))
 
     def secrets_owned_by(self, owner: str) -> list[str]:
         query = select(_SecretRow.name).where(_SecretRow.owner == owner).order_by(_SecretRow.name)

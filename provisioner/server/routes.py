@@ -19,6 +19,7 @@ from provisioner.recipe_api import RecipeContext, RegistrationPlan
 from provisioner.registry.access import AuditEntry, Role, UserInfo
 from provisioner.registry.audit_chain import ChainReport
 from provisioner.registry.deployments import DeploymentRecord
+from provisioner.registry.history import DeploymentRun
 from provisioner.registry.models import (
     Component,
     ComponentDetail,
@@ -215,6 +216,22 @@ def _identity(router: APIRouter) -> None:
     @router.delete("/stacks/{name}/grants/{user}", tags=["identity"])
     def revoke(name: str, user: str, registry: RegistryDep) -> list[str]:
         return registry.revoke(name, user)
+
+    @router.get("/stacks/{name}/runs", tags=["stacks"])
+    def runs(name: str, registry: RegistryDep, limit: int = 50) -> list[DeploymentRun]:
+        """The stack's deploys and destroys, newest first."""
+        return registry.runs(name, limit)
+
+    @router.post("/stacks/{name}/runs", tags=["stacks"])
+    def record_run(name: str, body: DeploymentRun, registry: RegistryDep) -> dict[str, int]:
+        if body.stack != name:
+            raise InputError(f"the run is for stack {body.stack!r}, not {name!r}")
+        return {"id": registry.record_run(body)}
+
+    @router.get("/durations", tags=["stacks"])
+    def duration_medians(registry: RegistryDep) -> dict[str, float]:
+        """Median real seconds per resource type and operation, from this registry's runs."""
+        return registry.duration_medians()
 
     @router.get("/stacks/{name}/zenml-push", tags=["stacks"])
     def zenml_push(name: str, registry: RegistryDep) -> dict[str, Any] | None:

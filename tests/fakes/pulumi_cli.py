@@ -41,19 +41,24 @@ def _flag(args: list[str], name: str) -> str | None:
 
 
 def resource_events(op: str, resources: list[tuple[str, str]], stack: str, project: str, *, planning: bool = False,
-                    fail: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """Engine events for ``(type, name)`` resources; names in ``fail`` get an error and a failed op."""
+                    fail: Mapping[str, str] | None = None, durations: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Engine events for ``(type, name)`` resources; names in ``fail`` get an error and a failed op.
+
+    Names in ``durations`` finish that many seconds after they start (the events' timestamps say so).
+    """
     events: list[dict[str, Any]] = []
+    clock = int(time.time())
     changes: dict[str, int] = {}
     for resource_type, name in resources:
         urn = f"urn:pulumi:{stack}::{project}::{resource_type}::{name}"
         meta = {"op": op, "urn": urn, "type": resource_type, "provider": ""}
-        events.append({"resourcePreEvent": {"metadata": meta, "planning": planning}})
+        events.append({"timestamp": clock, "resourcePreEvent": {"metadata": meta, "planning": planning}})
         if fail and name in fail:
             events.append({"diagnosticEvent": {"urn": urn, "message": fail[name] + "\n", "color": "never", "severity": "error"}})
             events.append({"resOpFailedEvent": {"metadata": meta, "status": 1, "steps": 1}})
             continue
-        events.append({"resOutputsEvent": {"metadata": meta, "planning": planning}})
+        events.append({"timestamp": clock + (durations or {}).get(name, 0),
+                       "resOutputsEvent": {"metadata": meta, "planning": planning}})
         changes[op] = changes.get(op, 0) + 1
     events.append({"summaryEvent": {"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": changes, "PolicyPacks": {}}})
     events.append({"cancelEvent": {}})
@@ -81,6 +86,9 @@ class FakePulumiCommand(PulumiCommand):
         self.outputs_after_up = dict(outputs or {})
         self.secret_outputs = set(secret_outputs or ())
         self.resources = list(resources or [])
+        self.durations: dict[str, int] = {}  # seconds a resource's `up` or `destroy` takes, by name
+        self.followed_plans: list[dict[str, Any]] = []  # the update plans `up --plan` was given
+        self.off_plan: str | None = None  # a resource name whose update would now differ from any saved plan
         self.failures: dict[str, tuple[str, list[dict[str, Any]] | None]] = {}
         # The state's resources as `stack export` shows them, and pending operations left by a crash.
         self.deployment: dict[str, Any] = {"resources": [], "pending_operations": []}
@@ -169,7 +177,20 @@ class FakePulumiCommand(PulumiCommand):
         if key in ("up", "preview", "destroy"):
             op = {"up": "create", "preview": "create", "destroy": "delete"}[key]
             project = "provisioner-demo"
-            self._emit(_flag(args, "--event-log"), resource_events(op, self.resources, stack or "", project, planning=key == "preview"))
+            saved_plan, followed = _flag(args, "--save-plan"), _flag(args, "--plan")
+            if saved_plan:  # like `preview --save-plan`: each resource's goal and steps
+                urns = {f"urn:pulumi:{stack}::{project}::{t}::{n}": {"goal": {"type": t, "name": n}, "steps": [op]}
+                        for t, n in self.resources}
+                with open(saved_plan, "w") as handle:
+                    json.dump({"manifest": {"version": str(self.version)}, "resourcePlans": urns, "config": {}}, handle)
+            if followed:
+                with open(followed) as handle:
+                    self.followed_plans.append(json.load(handle))
+                if self.off_plan:
+                    urn = next(f"urn:pulumi:{stack}::{project}::{t}::{n}" for t, n in self.resources if n == self.off_plan)
+                    return CommandResult("", f"error: resource {urn} violates plan: properties changed: ~~versioning", 255)
+            self._emit(_flag(args, "--event-log"), resource_events(op, self.resources, stack or "", project, planning=key == "preview",
+                                                                    durations=None if key == "preview" else self.durations))
             if key == "up":
                 self.stack_outputs[stack or ""] = dict(self.outputs_after_up)
             elif key == "destroy":

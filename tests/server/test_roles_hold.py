@@ -198,6 +198,8 @@ def test_an_admins_deploy_and_destroy_in_client_mode_register_and_unregister_on_
         ("admin", "deployment.register", "ok"), ("admin", "deploy", "ok"),
         ("admin", "deployment.unregister", "ok"), ("admin", "destroy", "ok"),
     ]
+    history = [(r["kind"], r["user"], r["result"], r["simulated"], r["timings"]) for r in cli_json("stack", "history", "aws-dev")]
+    assert history == [("destroy", "admin", "succeeded", True, []), ("deploy", "admin", "succeeded", True, [])]
 
 
 def test_deleting_an_audit_row_behind_the_server_is_named_by_audit_verify(team: tuple[RunningServer, str]) -> None:
