@@ -471,9 +471,13 @@ def _confirm_prod(stack_name: str, what: str) -> None:
 
 def run_deploy() -> None:
     """Console-script entry point of deploy-stack."""
-    deploy_app(prog_name="deploy-stack")
+    from provisioner.cli._exit import run_then_exit
+
+    run_then_exit(lambda: deploy_app(prog_name="deploy-stack"))
 
 
 def run_destroy() -> None:
     """Console-script entry point of destroy-stack."""
-    destroy_app(prog_name="destroy-stack")
+    from provisioner.cli._exit import run_then_exit
+
+    run_then_exit(lambda: destroy_app(prog_name="destroy-stack"))
