@@ -36,13 +36,35 @@ def test_importing_cli_entry_modules_loads_no_heavy_module() -> None:
 def test_help_renders_without_loading_heavy_modules(entry: str, expected: str) -> None:
     module, function = entry.split(":")
     code = (
-        "import sys, json\n"
+        "import atexit, sys, json\n"
         f"from {module} import {function} as run\n"
         "sys.argv = ['cmd', '--help']\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
         "try:\n    run()\nexcept SystemExit:\n    pass\n"
-        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in json.loads(result.stderr.strip().splitlines()[-1])}
     assert expected in result.stdout
     assert not loaded & set(HEAVY)
+
+
+def test_the_fast_exit_keeps_exit_codes_output_and_exit_handlers(tmp_path: object) -> None:
+    """deploy-stack ends with os._exit after flushing: output, exit codes and logging survive it."""
+    code = (
+        "import atexit, logging, sys\n"
+        "from provisioner.cli._exit import run_then_exit\n"
+        "handler = logging.FileHandler(sys.argv[1]); logging.getLogger('t').addHandler(handler)\n"
+        "def command():\n"
+        "    print('x' * 100000)\n"
+        "    logging.getLogger('t').warning('logged before exit')\n"
+        "    sys.stderr.write('to stderr')\n"
+        "    raise SystemExit(int(sys.argv[2]))\n"
+        "atexit.register(lambda: sys.stdout.write('exit handler ran'))\n"
+        "run_then_exit(command)\n"
+    )
+    log = f"{tmp_path}/log.txt"
+    for wanted in (0, 2):
+        done = subprocess.run([sys.executable, "-c", code, log, str(wanted)], capture_output=True, text=True)
+        assert (done.returncode, len(done.stdout), done.stderr) == (wanted, 100001 + len("exit handler ran"), "to stderr")
+    with open(log) as handle:
+        assert handle.read().splitlines() == ["logged before exit", "logged before exit"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -16,8 +17,8 @@ def run_then_exit(command: Callable[[], object]) -> NoReturn:
     A simulated deploy holds a few hundred MiB of emulator objects (moto's backends, botocore's
     models); freeing them at interpreter exit took about 2 s, a quarter of the whole command.
     Nothing needs that teardown: every state and registry write is already durable (fsynced,
-    committed) when the command returns, and output and logs are flushed here. If another
-    non-daemon thread is still running, the normal exit waits for it instead.
+    committed) when the command returns, and exit handlers still run, then output is flushed.
+    If another non-daemon thread is still running, the normal exit waits for it instead.
     """
     code: int = 0
     try:
@@ -29,6 +30,11 @@ def run_then_exit(command: Callable[[], object]) -> NoReturn:
     others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon and t.is_alive()]
     if others:
         sys.exit(code)
+    # atexit has no public "run the handlers now"; _run_exitfuncs is how CPython itself does it.
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_handlers is None:
+        sys.exit(code)
+    run_handlers()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
