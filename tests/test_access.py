@@ -259,3 +259,19 @@ def test_listing_stacks_costs_the_same_sql_statements_for_ten_stacks_as_for_sixt
 
     assert (few[0], many[0]) == (10, 60)
     assert few[1] == many[1]
+
+
+def test_a_member_does_not_see_a_stack_restricted_to_others_and_reading_it_is_refused_and_audited(team: str) -> None:
+    as_user(ADMIN)
+    assert cli("component", "register", "open-art", "-t", "artifact_store", "-f", "local", "-c", "path=/tmp/open").exit_code == 0
+    assert cli("stack", "register", "open", "-c", "orch", "-c", "open-art").exit_code == 0
+    assert cli("stack", "grant", "prod", MEMBER).exit_code == 0
+
+    as_user(OTHER)
+    listed = [s["name"] for s in cli_json("stack", "list")]
+    as_user(MEMBER)
+    granted = [s["name"] for s in cli_json("stack", "list")]
+
+    assert (listed, granted) == (["open"], ["open", "prod"])
+    as_user(OTHER)
+    _denied(("stack", "describe", "prod"), team, "reading stacks: stack 'prod' is restricted to bob; 'carol' may not use it")

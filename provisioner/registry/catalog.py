@@ -183,15 +183,16 @@ class CatalogService:
         self.rules.check_stack_name_free(uow.tx, name)
 
     def get_stack(self, uow: UnitOfWork, name: str) -> Stack:
-        uow.require(Need.ANYONE, name, "reading stacks")
+        uow.require(Need.STACK, name, "reading stacks")
         return require(uow.tx.get_stack(name), "stack", name)
 
     def list_stacks(self, uow: UnitOfWork) -> list[Stack]:
-        return _allowed(uow, uow.tx.list_stacks(), "listing stacks")
+        """The stacks the user may see: a restricted stack is listed only to its granted users (and admins)."""
+        return _allowed(uow, uow.tx.list_stacks(), "listing stacks", Need.STACK)
 
     def describe_stack(self, uow: UnitOfWork, name: str, *, show_secrets: bool = False) -> StackDetail:
         """The stack with each component and its connector; secrets stay references unless asked."""
-        uow.require(Need.STACK if show_secrets else Need.ANYONE, name, "showing secrets")
+        uow.require(Need.STACK, name, "showing secrets" if show_secrets else "reading stacks")
         stack = require(uow.tx.get_stack(name), "stack", name)
         components = {
             component_type: self.rules.detail(uow.tx, require(uow.tx.get_component(cname), "component", cname))
@@ -221,9 +222,9 @@ class CatalogService:
         uow.tx.after_commit(lambda: self.active.set(name))
 
 
-def _allowed(uow: UnitOfWork, found: list[Listed], what: str) -> list[Listed]:
-    """The items the gate lets the user list: each passes the rule of ``uow.allows(Need.ANYONE, name)``."""
-    permissions = [Permission(Need.ANYONE, item.name, what) for item in found]
+def _allowed(uow: UnitOfWork, found: list[Listed], what: str, need: Need = Need.ANYONE) -> list[Listed]:
+    """The items the gate lets the user list: each passes the rule of ``need`` for its name."""
+    permissions = [Permission(need, item.name, what) for item in found]
     return [item for item, allowed in zip(found, uow.gate.allows_each(uow.tx, uow.user, permissions)) if allowed]
 
 

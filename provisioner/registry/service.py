@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from provisioner.errors import ProvisionerError
+from provisioner.errors import PermissionDeniedError, ProvisionerError
 from provisioner.recipe_api import RecipeContext, RegistrationPlan
 from provisioner.registry.access import (
     AccessGate,
@@ -155,6 +155,15 @@ class Registry:
             raise
         return result
 
+    def read(self, action: str, target: str, operation: Callable[[UnitOfWork], T]) -> T:
+        """Run a read in one unit of work: not audited when allowed, a refusal audited as ``action``."""
+        try:
+            with self.unit() as uow:
+                return operation(uow)
+        except PermissionDeniedError as exc:
+            self.audit.failed(action, target, exc)
+            raise
+
     @contextmanager
     def audited(self, action: str, target: str) -> Iterator[None]:
         """Record the outcome of a block of several calls (ok, denied or error) in its own transaction."""
@@ -186,7 +195,7 @@ class Registry:
             uow.require(Need.STACK, stack_name, "reading the deployment history")
             return uow.tx.runs(stack_name, limit=limit)
 
-        return self.run(None, stack_name, read)
+        return self.read("stack.history", stack_name, read)
 
     def duration_medians(self) -> dict[str, float]:
         """Median real seconds per ``type#op`` over this registry's recent real runs (no stack names)."""
@@ -432,17 +441,15 @@ class Registry:
         )
 
     def get_stack(self, name: str) -> Stack:
-        return self.run(None, name, lambda uow: self.catalog.get_stack(uow, name))
+        return self.read("stack.read", name, lambda uow: self.catalog.get_stack(uow, name))
 
     def list_stacks(self) -> list[Stack]:
         return self.run(None, "stacks", self.catalog.list_stacks)
 
     def describe_stack(self, name: str, *, show_secrets: bool = False) -> StackDetail:
         """The stack with each component and its connector; secrets stay references unless asked."""
-        return self.run(
-            "stack.read-secrets" if show_secrets else None, name,
-            lambda uow: self.catalog.describe_stack(uow, name, show_secrets=show_secrets),
-        )
+        operation = lambda uow: self.catalog.describe_stack(uow, name, show_secrets=show_secrets)  # noqa: E731
+        return self.run("stack.read-secrets", name, operation) if show_secrets else self.read("stack.read", name, operation)
 
     def delete_stack(self, name: str) -> None:
         """Delete a stack; its components stay registered."""

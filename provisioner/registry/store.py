@@ -290,6 +290,7 @@ class Transaction:
         self._after_commit: list[Callable[[], None]] = []
         self._seen_absent: set[tuple[type[Any], str]] = set()  # (model, name) looked up and not found here
         self._user_states: dict[str, tuple[str, bool] | None] | None = None  # see reading_users_once
+        self._all_grants: dict[str, list[str]] | None = None  # see reading_users_once
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed (never if it rolls back)."""
@@ -491,16 +492,23 @@ class Transaction:
 
     @contextmanager
     def reading_users_once(self) -> Iterator[None]:
-        """In the block, :meth:`user_state` reads each user once (a list's items all judged by one reading).
+        """In the block, :meth:`user_state` reads each user once, and every stack's grants are read in one query
+        (a list's items all judged by one reading).
 
         Nothing in the block may change users: it is for read-only filtering.
         """
-        outer = self._user_states
+        outer, outer_grants = self._user_states, self._all_grants
         self._user_states = {} if outer is None else outer
+        if outer_grants is None:
+            self._all_grants = {}
+            for stack_name, user_name in self._session.execute(
+                select(_StackAccessRow.stack_name, _StackAccessRow.user_name).order_by(_StackAccessRow.user_name)
+            ):
+                self._all_grants.setdefault(stack_name, []).append(user_name)
         try:
             yield
         finally:
-            self._user_states = outer
+            self._user_states, self._all_grants = outer, outer_grants
 
     def disabled_users(self) -> set[str]:
         """Names of the users whose access is switched off."""
@@ -561,6 +569,8 @@ class Transaction:
         self._session.flush()
 
     def stack_grants(self, stack_name: str) -> list[str]:
+        if self._all_grants is not None:
+            return list(self._all_grants.get(stack_name, []))
         query = select(_StackAccessRow.user_name).where(_StackAccessRow.stack_name == stack_name).order_by(_StackAccessRow.user_name)
         return list(self._session.scalars(query))
 
