@@ -54,7 +54,7 @@ def keep_run(registry: Registry, request: DeployRequest, *, kind: Literal["deplo
              report: dict[str, Any] | None = None, sink: ProgressSink | None = None) -> None:
     """Record the run in the stack's history; a failure to record is a note, never the run's failure."""
     run = DeploymentRun(
-        stack=request.stack_name, kind=kind, recipe=request.recipe, env=request.env, engine=engine, simulated=simulated,
+        stack=request.stack_name, kind=kind, recipe=request.recipe, env=request.env, region=request.region, engine=engine, simulated=simulated,
         started_at=started_at, finished_at=now(), result="failed" if error else "succeeded", error=error,
         counts=counts or {}, monthly_cost_usd=monthly_cost_usd, timings=timings(records), report=report,
     )

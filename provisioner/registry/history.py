@@ -35,6 +35,7 @@ class DeploymentRun(BaseModel):
     kind: Literal["deploy", "destroy"]
     recipe: str
     env: str
+    region: str | None = None
     engine: str
     simulated: bool
     user: str = ""  # set by the registry: the acting user, never what a client claims

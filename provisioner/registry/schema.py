@@ -13,7 +13,7 @@ from typing import Any
 from provisioner.errors import InputError
 
 # The revisions this client knows, oldest first; the last is the head. A test checks them against the scripts.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD = REVISIONS[-1]
 # The provisioner release a database at HEAD needs; written into the database so older clients can say so.
 REQUIRES = "provisioner>=0.4.0"

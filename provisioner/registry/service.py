@@ -19,6 +19,7 @@ from provisioner.registry.access import (
     AccessGate,
     AuditEntry,
     Need,
+    Permission,
     Role,
     UserInfo,
     current_user,
@@ -196,6 +197,18 @@ class Registry:
             return uow.tx.runs(stack_name, limit=limit)
 
         return self.read("stack.history", stack_name, read)
+
+    def latest_runs(self) -> dict[str, DeploymentRun]:
+        """Each stack's newest deploy or destroy, destroyed stacks included: only stacks the user may see."""
+
+        def read(uow: UnitOfWork) -> dict[str, DeploymentRun]:
+            found = uow.tx.latest_runs()
+            names = sorted(found)
+            permissions = [Permission(Need.STACK, name, "reading the deployment history") for name in names]
+            allowed = uow.gate.allows_each(uow.tx, uow.user, permissions)
+            return {name: found[name] for name, ok in zip(names, allowed) if ok}
+
+        return self.run(None, "stacks", read)
 
     def duration_medians(self) -> dict[str, float]:
         """Median real seconds per ``type#op`` over this registry's recent real runs (no stack names)."""

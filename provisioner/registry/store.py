@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 from sqlalchemy.pool import NullPool
@@ -178,6 +178,17 @@ class _DeploymentRunRow(_Base):
     finished_at: Mapped[datetime] = mapped_column()
     result: Mapped[str] = mapped_column(String(16))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class _WebSessionRow(_Base):
+    """A dashboard sign-in (see migration 0006): the session id and API token are kept only as SHA-256."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime] = mapped_column()
 
 
 class _LockRow(_Base):
@@ -737,6 +748,30 @@ class Transaction:
         rows = self._session.scalars(query)
         found = [_run(row) for row in rows]
         return [run for run in found if not run.simulated] if real_only else found
+
+    def latest_runs(self) -> dict[str, DeploymentRun]:
+        """Each stack's newest deploy or destroy, in one query."""
+        newest = select(func.max(_DeploymentRunRow.id)).where(_DeploymentRunRow.kind.in_(("deploy", "destroy"))).group_by(
+            _DeploymentRunRow.stack)
+        rows = self._session.scalars(select(_DeploymentRunRow).where(_DeploymentRunRow.id.in_(newest)))
+        return {row.stack: _run(row) for row in rows}
+
+    def add_web_session(self, *, id_hash: str, token_hash: str, csrf: str, expires_at: datetime) -> None:
+        self._session.add(_WebSessionRow(id_hash=id_hash, token_hash=token_hash, csrf=csrf, expires_at=_naive_utc(expires_at)))
+        self._session.flush()
+
+    def web_session(self, id_hash: str) -> tuple[str, str, datetime] | None:
+        """A sign-in's token hash, CSRF token and expiry; None when there is none."""
+        row = self._session.get(_WebSessionRow, id_hash)
+        return (row.token_hash, row.csrf, row.expires_at) if row else None
+
+    def delete_web_session(self, id_hash: str) -> bool:
+        row = self._session.get(_WebSessionRow, id_hash)
+        if row is None:
+            return False
+        self._session.delete(row)
+        self._session.flush()
+        return True
 
     def stacks_with_runs(self) -> list[str]:
         """Every stack name the history knows, registered or not."""

@@ -65,7 +65,12 @@ def authenticate(tx: Transaction, token: str) -> str:
         AuthenticationError: the token is unknown, expired or revoked, or its user is disabled or removed.
     """
     # The lookup is by SHA-256, so its timing says nothing about the token's characters.
-    info = tx.token_by_hash(token_hash(token)) if token else None
+    return authenticate_hash(tx, token_hash(token) if token else "")
+
+
+def authenticate_hash(tx: Transaction, hashed: str) -> str:
+    """The user whose token has this SHA-256 (a dashboard session keeps only the hash); as :func:`authenticate`."""
+    info = tx.token_by_hash(hashed) if hashed else None
     if info is None:
         raise AuthenticationError("the server does not know this token: log in again with a valid one (provisioner login URL)")
     if info.revoked_at is not None:

@@ -118,4 +118,7 @@ def create_app(store_url: str | None = None, *, state: ServerState | None = None
 
     routes.include(app, API_PREFIX)
     docs.mount(app)
+    from provisioner.server.web import pages
+
+    pages.mount(app)
     return app
