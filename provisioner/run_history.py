@@ -48,7 +48,7 @@ def teardown_summary(report: TeardownReport) -> dict[str, Any]:
     }
 
 
-def keep_run(registry: Registry, request: DeployRequest, *, kind: Literal["deploy", "destroy"], engine: str,
+def keep_run(registry: Registry, request: DeployRequest, *, kind: Literal["deploy", "destroy", "drift"], engine: str,
              simulated: bool, started_at: datetime, error: str | None = None, counts: dict[str, int] | None = None,
              monthly_cost_usd: float | None = None, records: Sequence[ResourceRecord] = (),
              report: dict[str, Any] | None = None, sink: ProgressSink | None = None) -> None:
@@ -63,3 +63,10 @@ def keep_run(registry: Registry, request: DeployRequest, *, kind: Literal["deplo
     except ProvisionerError as exc:
         if sink is not None:
             sink.note(f"the deployment history was not updated: {exc}")
+
+
+def keep_drift_check(registry: Registry, request: DeployRequest, *, engine: str, simulated: bool, started_at: datetime,
+                     drifted: int) -> None:
+    """Record a drift check (``stack drift``, ``deploy-stack --plan --refresh``), so pages can show when and what it found."""
+    keep_run(registry, request, kind="drift", engine=engine, simulated=simulated, started_at=started_at,
+             counts={"drifted": drifted})

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.helpers import cli, deploy_cli
+from tests.helpers import cli, cli_json, deploy_cli
 
 pytestmark = pytest.mark.usefixtures("aws_endpoint")
 
@@ -44,6 +44,10 @@ def test_a_bucket_policy_deleted_by_hand_is_drift_and_a_redeploy_restores_it() -
     }
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
     assert after.exit_code == 0
+    # Each check is kept in the stack's history (the dashboard shows the newest), newest first.
+    history = [(r["kind"], r["counts"]) for r in cli_json("stack", "history", "aws-staging")]
+    assert history == [("drift", {"drifted": 0}), ("deploy", {"create": 1, "same": 65}), ("drift", {"drifted": 1}),
+                       ("drift", {"drifted": 1}), ("drift", {"drifted": 0}), ("deploy", {"create": 66})]
 
 
 def test_a_policy_changed_by_hand_is_drift_naming_the_property() -> None:

@@ -138,7 +138,13 @@ def deploy_stack(
     verb = "Previewing" if plan else "Deploying"
     from provisioner.interrupt import OperationInterrupted, graceful_sigint
 
-    drift = engine.drift(request, recipe_obj) if refresh else None
+    drift = None
+    if refresh:
+        from provisioner.run_history import keep_drift_check, now
+
+        started = now()
+        drift = engine.drift(request, recipe_obj)
+        keep_drift_check(registry, request, engine=engine.name, simulated=engine.simulated, started_at=started, drifted=len(drift))
     try:
         with graceful_sigint(), _sink(output, f"{verb} {request.stack_name}") as sink:
             outcome = deploy(

@@ -300,15 +300,19 @@ def drift(
     """Compare the cloud with the stack's recorded state: exit 1 when something changed outside provisioner."""
     from provisioner.cli._deploy_common import make_engine, resolve
     from provisioner.errors import InputError
+    from provisioner.run_history import keep_drift_check, now
 
-    labels = open_registry().get_stack(name).labels
+    registry = open_registry()
+    labels = registry.get_stack(name).labels
     recipe, env = labels.get("recipe"), labels.get("env")
     if not recipe or not env:
         raise InputError(f"stack {name!r} was not deployed by deploy-stack (it has no recipe and env labels): nothing to compare")
     recipe_obj, request, _ = resolve(recipe, env, config_file=None, sets=None, region=region, name=name, backend=None)
     engine = make_engine(simulate, request.backend)
     engine.check_available()
+    started = now()
     found = engine.drift(request, recipe_obj)
+    keep_drift_check(registry, request, engine=engine.name, simulated=engine.simulated, started_at=started, drifted=len(found))
     if output is OutputFormat.json:
         from provisioner.cli._output import print_json
 

@@ -32,7 +32,7 @@ class DeploymentRun(BaseModel):
 
     id: int | None = None
     stack: str
-    kind: Literal["deploy", "destroy"]
+    kind: Literal["deploy", "destroy", "drift"]  # drift: a check; ``counts["drifted"]`` is what it found
     recipe: str
     env: str
     region: str | None = None

@@ -198,11 +198,11 @@ class Registry:
 
         return self.read("stack.history", stack_name, read)
 
-    def latest_runs(self) -> dict[str, DeploymentRun]:
-        """Each stack's newest deploy or destroy, destroyed stacks included: only stacks the user may see."""
+    def latest_runs(self, kinds: tuple[str, ...] = ("deploy", "destroy")) -> dict[str, DeploymentRun]:
+        """Each stack's newest run of these kinds, destroyed stacks included: only stacks the user may see."""
 
         def read(uow: UnitOfWork) -> dict[str, DeploymentRun]:
-            found = uow.tx.latest_runs()
+            found = uow.tx.latest_runs(kinds)
             names = sorted(found)
             permissions = [Permission(Need.STACK, name, "reading the deployment history") for name in names]
             allowed = uow.gate.allows_each(uow.tx, uow.user, permissions)

@@ -749,9 +749,9 @@ class Transaction:
         found = [_run(row) for row in rows]
         return [run for run in found if not run.simulated] if real_only else found
 
-    def latest_runs(self) -> dict[str, DeploymentRun]:
-        """Each stack's newest deploy or destroy, in one query."""
-        newest = select(func.max(_DeploymentRunRow.id)).where(_DeploymentRunRow.kind.in_(("deploy", "destroy"))).group_by(
+    def latest_runs(self, kinds: tuple[str, ...] = ("deploy", "destroy")) -> dict[str, DeploymentRun]:
+        """Each stack's newest run of these kinds, in one query."""
+        newest = select(func.max(_DeploymentRunRow.id)).where(_DeploymentRunRow.kind.in_(kinds)).group_by(
             _DeploymentRunRow.stack)
         rows = self._session.scalars(select(_DeploymentRunRow).where(_DeploymentRunRow.id.in_(newest)))
         return {row.stack: _run(row) for row in rows}

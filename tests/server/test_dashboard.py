@@ -185,6 +185,10 @@ def test_a_member_sees_only_the_stacks_they_may_and_a_restricted_stack_is_403_an
 
 def test_the_stacks_page_groups_by_env_and_keeps_destroyed_stacks_with_their_teardown(team: tuple[RunningServer, str]) -> None:
     server, _bob = team
+    api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token}"})
+    check = _run("dev", "dev", "drift", counts={"drifted": 2}, monthly_cost_usd=None)
+    check["started_at"] = check["finished_at"] = "2026-12-02T09:00:00+00:00"
+    assert api.post("/api/v1/stacks/dev/runs", json=check).status_code == 200
     admin = Browser(server.url)
     admin.sign_in(server.admin_token)
 
@@ -197,6 +201,10 @@ def test_the_stacks_page_groups_by_env_and_keeps_destroyed_stacks_with_their_tea
     assert sections == ["env-dev", "env-staging", "env-prod", "destroyed"]
     assert everything.index('href="/stacks/gone"') > everything.index('id="destroyed"')
     assert "$396.39/month" in everything
+    dev_row = re.search(r'href="/stacks/dev".*?</tr>', everything, re.DOTALL)
+    prod_row = re.search(r'href="/stacks/prod".*?</tr>', everything, re.DOTALL)
+    assert dev_row and "2 changed outside" in dev_row.group(0)
+    assert prod_row and "not checked since the last deploy" in prod_row.group(0)
     assert "destroyed" in gone and "gone-vpc" in gone and "66 delete" in gone and "66 create" in gone
 
 

@@ -31,6 +31,7 @@ class StackSummary:
     components: int
     last: DeploymentRun | None
     destroyed: bool
+    drift: DeploymentRun | None = None  # the newest drift check, if any
 
     @property
     def monthly_cost(self) -> float | None:
@@ -47,6 +48,7 @@ class StacksPage:
 def stacks_page(registry: Registry, env_filter: str | None) -> StacksPage:
     """The stacks the user may see, by env, then the destroyed ones (history only)."""
     latest = registry.latest_runs()
+    drift_checks = registry.latest_runs(("drift",))
     rows: list[StackSummary] = []
     for stack in registry.list_stacks():
         last = latest.pop(stack.name, None)
@@ -54,6 +56,7 @@ def stacks_page(registry: Registry, env_filter: str | None) -> StacksPage:
         rows.append(StackSummary(
             name=stack.name, env=env, recipe=stack.labels.get(LABEL_RECIPE) or (last.recipe if last else None),
             region=last.region if last else None, components=len(stack.components), last=last, destroyed=False,
+            drift=drift_checks.get(stack.name),
         ))
     destroyed = [
         StackSummary(name=name, env=run.env, recipe=run.recipe, region=run.region, components=0, last=run, destroyed=True)
