@@ -275,3 +275,18 @@ def test_a_member_does_not_see_a_stack_restricted_to_others_and_reading_it_is_re
     assert (listed, granted) == (["open"], ["open", "prod"])
     as_user(OTHER)
     _denied(("stack", "describe", "prod"), team, "reading stacks: stack 'prod' is restricted to bob; 'carol' may not use it")
+
+
+def test_a_member_reads_only_their_own_audit_entries_and_an_admin_reads_all(team: str) -> None:
+    as_user(OTHER)
+    assert cli("stack", "set-active", "prod").exit_code == 0  # an entry of carol's
+    as_user(MEMBER)
+    assert cli("component", "register", "bobs", "-t", "orchestrator", "-f", "local").exit_code == 0
+
+    own = {(e["user"], e["action"]) for e in cli_json("audit")}
+    asked_for_others = cli_json("audit", "--user", ADMIN)
+    as_user(ADMIN)
+    everyone = {e["user"] for e in cli_json("audit")}
+
+    assert (own, asked_for_others) == ({(MEMBER, "component.register")}, [])
+    assert {ADMIN, OTHER} <= everyone

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from provisioner.errors import PermissionDeniedError, ProvisionerError
-from provisioner.registry.access import AuditEntry, Need
+from provisioner.registry.access import AuditEntry, Need, Role
 from provisioner.registry.audit_chain import ChainReport, verify_chain
 from provisioner.registry.store import Store
 from provisioner.registry.unit_of_work import UnitOfWork
@@ -42,8 +42,16 @@ class AuditService:
             tx.add_audit(user=self._user, action=action, target=target, result="ok", detail="")
 
     def entries(self, uow: UnitOfWork, *, since: datetime | None = None, user: str | None = None) -> list[AuditEntry]:
-        """The recorded operations, oldest first, optionally since a time and of one user."""
+        """The recorded operations, oldest first, optionally since a time and of one user.
+
+        Admins read every entry; a member reads only their own (others' targets can name stacks
+        restricted to others, which a member may not even list).
+        """
         uow.require(Need.ANYONE, "audit", "reading the audit log")
+        if uow.role() is not Role.ADMIN:
+            if user is not None and user != uow.user:
+                return []
+            user = uow.user
         return [AuditEntry.model_validate(entry) for entry in uow.tx.audit(since=since, user=user)]
 
     def verify(self, uow: UnitOfWork) -> ChainReport:
