@@ -35,6 +35,7 @@ NOT_OPERATIONS = {
     "Registry.open": "opens the registry (reads the configured secret backend)",
     "Registry.unit": "opens a unit of work; the operations run in it pass the gate",
     "Registry.run": "runs an operation in a unit of work; the operation passes the gate",
+    "Registry.read": "runs a read in a unit of work; the read passes the gate",
     "Registry.audited": "records the outcome of a block of gated calls",
     "Registry.active_stack": "reads this user's own active-stack file, not registry data",
     "AuditService.ok": "records the success of an operation that passed the gate, in its unit of work",
@@ -125,11 +126,11 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "describe_component": (lambda r: r.describe_component("prod-orch"), _refused("anyone", "prod-orch")),
     "delete_component": (lambda r: r.delete_component("prod-orch"), _refused("component", "prod-orch")),
     "register_stack": (lambda r: r.register_stack("mine", ["prod-orch", "prod-bucket"]), _refused("anyone", "mine")),
-    "get_stack": (lambda r: r.get_stack("prod"), _refused("anyone", "prod")),
+    "get_stack": (lambda r: r.get_stack("prod"), _refused("stack", "prod")),
     "list_stacks": (lambda r: r.list_stacks(), []),
-    "describe_stack": (lambda r: r.describe_stack("prod"), _refused("anyone", "prod")),
+    "describe_stack": (lambda r: r.describe_stack("prod"), _refused("stack", "prod")),
     "delete_stack": (lambda r: r.delete_stack("prod"), _refused("stack", "prod")),
-    "set_active_stack": (lambda r: r.set_active_stack("prod"), _refused("anyone", "prod")),
+    "set_active_stack": (lambda r: r.set_active_stack("prod"), _refused("stack", "prod")),
     "apply_deployment": (lambda r: r.apply_deployment(*_plan()), _refused("stack", "prod")),
     "deployment": (lambda r: r.deployment("prod"), _refused("anyone", "prod")),
     "deployment_id": (lambda r: r.deployment_id("prod"), _refused("anyone", "prod")),
@@ -146,7 +147,21 @@ FACADE_CALLS: dict[str, tuple[Callable[[Registry], Any], Any]] = {
     "zenml_push": (lambda r: r.zenml_push("prod"), _refused("stack", "prod")),
     "record_zenml_push": (lambda r: r.record_zenml_push("prod", "http://z", "default", "id", []), _refused("admin", "prod")),
     "forget_zenml_push": (lambda r: r.forget_zenml_push("prod"), _refused("admin", "prod")),
+    "record_run": (lambda r: r.record_run(_history_run()), _refused("stack", "prod")),
+    "runs": (lambda r: r.runs("prod"), _refused("stack", "prod")),
+    "latest_runs": (lambda r: r.latest_runs(), {}),
+    "duration_medians": (lambda r: r.duration_medians(), _refused("anyone", "")),
 }
+
+
+def _history_run() -> Any:
+    from datetime import datetime, timezone
+
+    from provisioner.registry.history import DeploymentRun
+
+    moment = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    return DeploymentRun(stack="prod", kind="deploy", recipe="demo", env="prod", engine="pulumi", simulated=False,
+                         started_at=moment, finished_at=moment, result="succeeded")
 
 
 def _public_methods(cls: type) -> list[str]:
@@ -174,9 +189,12 @@ def test_every_facade_method_asks_the_gate_and_a_refusal_writes_nothing(team: st
     registry = _registry(team, isolated_environ, ADMIN, gate=DenyAll())
     before = raw_rows(team, include_audit=True)
 
-    if expected == []:
-        assert call(registry) == []
-        assert call(_registry(team, isolated_environ, ADMIN)) != []  # the real gate lets the admin see them
+    if expected in ([], {}):
+        if method == "latest_runs":  # the team has no history yet: give it some, which the real gate shows the admin
+            _registry(team, isolated_environ, ADMIN).record_run(_history_run())
+            before = raw_rows(team, include_audit=True)
+        assert call(registry) == expected
+        assert call(_registry(team, isolated_environ, ADMIN)) != expected  # the real gate lets the admin see them
     else:
         with pytest.raises(PermissionDeniedError, match=expected):
             call(registry)
@@ -331,11 +349,14 @@ def test_a_member_without_access_is_refused_exactly_and_nothing_is_written(
     assert not (isolated_environ / "active-stack").exists()
 
 
-def test_members_still_read_names_and_metadata_of_restricted_stacks(team: str, isolated_environ: Path) -> None:
+def test_members_neither_list_nor_read_stacks_restricted_to_others(team: str, isolated_environ: Path) -> None:
     member = _registry(team, isolated_environ, MEMBER)
+    admin = _registry(team, isolated_environ, ADMIN)
 
-    assert [s.name for s in member.list_stacks()] == ["prod"]
-    assert member.describe_stack("prod").components[ComponentType.ARTIFACT_STORE].config["aws_secret_access_key"] == (
+    assert [s.name for s in member.list_stacks()] == []
+    with pytest.raises(PermissionDeniedError, match=f"^reading stacks: {RESTRICTED}$"):
+        member.describe_stack("prod")
+    assert admin.describe_stack("prod").components[ComponentType.ARTIFACT_STORE].config["aws_secret_access_key"] == (
         "{{secret:component-prod-bucket.aws_secret_access_key}}"
     )
 

@@ -330,7 +330,7 @@ def test_secret_commands_go_to_stderr_without_a_script_file(store_url: str) -> N
     yaml.safe_load(result.stdout)  # stdout stays a clean YAML file
 
 
-def test_show_secrets_needs_stack_access(store_url: str) -> None:
+def test_exporting_a_stack_restricted_to_others_is_refused_with_or_without_secrets(store_url: str) -> None:
     os.environ["PROVISIONER_USER"] = "alice"
     _register_example()
     _run("user", "set", "bob", "member")
@@ -340,9 +340,10 @@ def test_show_secrets_needs_stack_access(store_url: str) -> None:
     plain = cli("stack", "export", "staging", "--format", "zenml")
     shown = cli("stack", "export", "staging", "--format", "zenml", "--show-secrets")
 
-    assert plain.exit_code == 0, plain.stderr  # no values: anyone may export
+    # A member may not even read a stack restricted to others, so not export it either.
+    assert plain.exit_code == 2 and "reading stacks: stack 'staging' is restricted to alice" in plain.stderr
     assert shown.exit_code == 2 and "restricted to alice" in shown.stderr
-    assert shown.stdout == ""  # nothing written when refused
+    assert plain.stdout == shown.stdout == ""  # nothing written when refused
 
 
 @pytest.mark.parametrize("flag", [("--show-secrets",), ("--secrets-script", "s.sh")])

@@ -219,6 +219,7 @@ class CatalogService:
     def set_active_stack(self, uow: UnitOfWork, name: str) -> None:
         """Remember ``name`` as this user's active stack (written once the check has committed)."""
         uow.require(Need.STACK, name, "using the stack")
+        require(uow.tx.get_stack(name), "stack", name)
         uow.tx.after_commit(lambda: self.active.set(name))
 
 

@@ -470,7 +470,6 @@ class Registry:
 
     def set_active_stack(self, name: str) -> None:
         """Remember ``name`` as this user's active stack."""
-        self.get_stack(name)
         self.run("stack.set-active", name, lambda uow: self.catalog.set_active_stack(uow, name))
 
     def active_stack(self) -> str | None:
