@@ -40,17 +40,41 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a rich table on stdout."""
+# Output to a pipe or file is not wrapped: a line as long as it needs (copy-paste and grep keep working).
+PIPE_WIDTH = 4096
+
+
+def stdout_console() -> Any:
+    """A rich console on stdout: the terminal's width on a terminal, no hard wrapping anywhere else."""
     from rich.console import Console
+
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=PIPE_WIDTH)
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a rich table on stdout. Values are never cut: a terminal too narrow for the table gets
+    one record per block (``column: value`` lines) instead, and a pipe gets lines as long as needed."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(value) for value in row))
-    Console().print(table)
+        table.add_column(column, overflow="fold")
+    cells = [[_cell(value) for value in row] for row in rows]
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    console = stdout_console()
+    if console.measure(table, options=console.options.update_width(PIPE_WIDTH)).maximum <= console.width:
+        console.print(table)
+        return
+    console.print(title, style="italic")
+    for row_cells in cells:
+        console.print()
+        for column, text in zip(columns, row_cells):
+            lines = text.split("\n")
+            console.print(f"[bold]{column}[/bold]: {lines[0]}", overflow="fold")
+            for line in lines[1:]:
+                console.print(f"  {line}", overflow="fold")
 
 
 def _cell(value: Any) -> str:
@@ -58,11 +82,24 @@ def _cell(value: Any) -> str:
 
     if value is None:
         return "-"
-    if isinstance(value, dict):
-        return escape(", ".join(f"{getattr(k, 'value', k)}={getattr(v, 'value', v)}" for k, v in value.items()))
+    if isinstance(value, dict):  # one setting a line
+        return escape("\n".join(f"{getattr(k, 'value', k)}={getattr(v, 'value', v)}" for k, v in value.items()))
     if isinstance(value, (list, tuple)):
         return escape(", ".join(str(getattr(v, "value", v)) for v in value))
     return escape(str(getattr(value, "value", value)))
+
+
+def ask(question: str) -> str:
+    """Ask on stderr and read one line from stdin ("" when stdin is closed): stdout stays for results.
+
+    (click's prompt writes a space to stdout, which breaks ``--output json``.)
+    """
+    sys.stderr.write(f"{question} ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stderr.write("\n")
+    return answer.strip()
 
 
 def info(message: str) -> None:

@@ -23,7 +23,7 @@ from provisioner.cli._deploy_common import (
     resolve,
 )
 from provisioner.cli._errors import report_errors
-from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, print_json
+from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, ask, info, print_json
 
 deploy_app = new_app(add_completion=False, pretty_exceptions_enable=False)
 destroy_app = new_app(add_completion=False, pretty_exceptions_enable=False)
@@ -328,7 +328,7 @@ def destroy_stack(
     if not yes and (has_state or adopt is not None):
         if request.env == "prod":
             _confirm_prod(request.stack_name, "destroys PRODUCTION")
-        elif not typer.confirm(f"Destroy {request.stack_name} and unregister it?", default=False, err=True):
+        elif ask(f"Destroy {request.stack_name} and unregister it? [y/N]:").lower() not in ("y", "yes"):
             raise InputError("not confirmed: nothing was destroyed")
     if simulate and output is OutputFormat.table:
         info(SIMULATION_BANNER)
@@ -470,8 +470,8 @@ def _confirm_prod(stack_name: str, what: str) -> None:
     """Prod needs the stack name typed (or --yes); anything else stops before anything happens."""
     from provisioner.errors import InputError
 
-    typed = typer.prompt(f"This {what}. Type the stack name ({stack_name}) to go on", default="", show_default=False, err=True)
-    if typed.strip() != stack_name:
+    typed = ask(f"This {what}. Type the stack name ({stack_name}) to go on:")  # no input at all is a refusal too
+    if typed != stack_name:
         raise InputError(f"the typed name does not match {stack_name!r}: nothing was done (or pass --yes)")
 
 

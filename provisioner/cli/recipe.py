@@ -7,7 +7,7 @@ import typer
 from provisioner.cli._app import new_app
 from provisioner.cli._deploy_common import BackendOption, EnvOption, NameOption, RecipeArgument, resolve
 from provisioner.cli._errors import report_errors
-from provisioner.cli._output import OutputFormat, OutputOption, info, render
+from provisioner.cli._output import OutputFormat, OutputOption, ask, info, render
 
 app = new_app(help="Browse the installed recipes and their presets.", no_args_is_help=True)
 
@@ -79,7 +79,7 @@ def unlock(
         if cleared is None:
             info(f"{request.stack_name} is not locked.")
         return
-    if not yes and not typer.confirm(f"Remove {len(files)} lock(s) of {request.stack_name}? Only if no run is active.", default=False):
+    if not yes and ask(f"Remove {len(files)} lock(s) of {request.stack_name}? Only if no run is active. [y/N]:").lower() not in ("y", "yes"):
         raise InputError("not confirmed: the lock was kept")
     for path in files:
         path.unlink()

@@ -1,0 +1,78 @@
+"""Output made for pipes and people: no hard wrapping in pipes, nothing cut in tables, prompts off stdout."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from provisioner.cli import _output
+from tests.helpers import cli, deploy_cli
+
+LONG_PATH = "s3://" + "a-very-long-bucket-name-that-no-terminal-of-eighty-columns-would-hold-" * 2 + "end"
+
+
+def _register_long_stack() -> None:
+    for step in (("component", "register", "orch", "-t", "orchestrator", "-f", "local"),
+                 ("component", "register", "art", "-t", "artifact_store", "-f", "s3", "-c", f"path={LONG_PATH}"),
+                 ("stack", "register", "long", "-c", "orch", "-c", "art")):
+        assert cli(*step).exit_code == 0
+
+
+def test_a_table_on_a_pipe_keeps_every_value_whole_on_one_line(isolated_environ: Path) -> None:
+    _register_long_stack()
+
+    shown = cli("stack", "describe", "long")  # stdout is not a terminal here, as with `| cat`
+
+    assert shown.exit_code == 0
+    assert f"path={LONG_PATH}" in shown.stdout and "…" not in shown.stdout
+
+
+def test_a_terminal_too_narrow_for_a_table_gets_one_record_per_block_with_nothing_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(_output, "stdout_console", lambda: Console(file=screen, force_terminal=True, width=60, color_system=None))
+
+    _output.print_table("Stacks", ["name", "config"], [("long", {"path": LONG_PATH, "region": "eu-west-1"})])
+
+    lines = screen.getvalue().splitlines()
+    assert lines[:3] == ["Stacks", "", "name: long"]
+    assert "".join(line.strip() for line in lines[3:-1]) == f"config:path={LONG_PATH}"  # folded at 60 columns, but whole
+    assert lines[-1] == "  region=eu-west-1" and all(len(line) <= 60 for line in lines)
+
+
+def test_the_deploy_summary_keeps_the_kubeconfig_command_on_one_line_in_a_pipe(aws_endpoint: str) -> None:
+    deployed = deploy_cli("aws", "--env", "dev", "--simulate")
+
+    assert deployed.exit_code == 0, deployed.stderr
+    assert "Cluster: aws eks update-kubeconfig --name aws-dev --region eu-west-1 --alias aws-dev" in deployed.stdout.splitlines()
+
+
+def test_the_prod_prompt_without_input_refuses_with_exit_2_and_nothing_on_stdout(tmp_path: Path) -> None:
+    env = {**os.environ, "PROVISIONER_HOME": str(tmp_path), "PROVISIONER_USER": "ops"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    deploy_stack = str(Path(sys.executable).parent / "deploy-stack")
+
+    done = subprocess.run([deploy_stack, "aws", "--env", "prod", "--simulate", "--output", "json"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "This deploys to PRODUCTION. Type the stack name (aws-prod) to go on: ",
+        "error: the typed name does not match 'aws-prod': nothing was done (or pass --yes)",
+    ]
+
+
+def test_the_destroy_question_is_asked_on_stderr_and_the_answer_read_from_stdin(aws_endpoint: str) -> None:
+    from tests.helpers import destroy_cli
+
+    assert deploy_cli("aws", "--env", "dev", "--simulate").exit_code == 0
+
+    kept = destroy_cli("aws", "--env", "dev", "--simulate", "--output", "json", input="n\n")
+
+    assert kept.exit_code == 2 and kept.stdout == ""
+    assert "Destroy aws-dev and unregister it? [y/N]:" in kept.stderr and "not confirmed: nothing was destroyed" in kept.stderr
