@@ -185,9 +185,11 @@ def resolve_request(
     section = file.envs.get(env, EnvSection())
     preset_env = section.extends or env
     if preset_env not in recipe.presets:
-        known = ", ".join([*recipe.presets, *(e for e in file.envs if e not in recipe.presets)])
+        from provisioner.suggest import did_you_mean
+
+        names = [*recipe.presets, *(e for e in file.envs if e not in recipe.presets)]
         raise InputError(
-            f"unknown env {env!r} for recipe {recipe.name!r} (known: {known}); "
+            f"unknown env {env!r} for recipe {recipe.name!r}{did_you_mean(env, names)} (known: {', '.join(names)}); "
             "a config file can add one under envs: with extends: <env>"
         )
     if section.extends and section.extends not in recipe.presets:

@@ -23,8 +23,10 @@ class RecipeRegistry:
         """Load a recipe; an unknown name is an InputError listing the installed ones."""
         entry_point = self._entry_points.get(name)
         if entry_point is None:
+            from provisioner.suggest import did_you_mean
+
             known = ", ".join(self.names()) or "none installed"
-            raise NotFoundError(f"unknown recipe {name!r} (known: {known})")
+            raise NotFoundError(f"unknown recipe {name!r}{did_you_mean(name, self.names())} (known: {known})")
         loaded = entry_point.load()
         recipe = loaded() if isinstance(loaded, type) else loaded
         if not isinstance(recipe, Recipe):

@@ -39,9 +39,14 @@ def _sink(output: OutputFormat, title: str) -> Any:
     return RichProgressSink(title)
 
 
-@deploy_app.command()
+# Extra words are collected, not refused by click, so the refusal can say what was meant (`aws dev`: `--env dev`).
+EXTRA_WORDS = {"allow_extra_args": True}
+
+
+@deploy_app.command(context_settings=EXTRA_WORDS)
 @report_errors
 def deploy_stack(
+    ctx: typer.Context,
     recipe: RecipeArgument,
     *,
     env: EnvOption = "dev",
@@ -86,6 +91,7 @@ def deploy_stack(
     ] = None,
 ) -> None:
     """Deploy a recipe for an environment and register what it created as a stack."""
+    refuse_extra_words(ctx.args, "deploy-stack")
     from provisioner.cli._context import open_registry
     from provisioner.lifecycle import deploy
 
@@ -273,9 +279,10 @@ def _push_after_deploy(registry: Any, stack_name: str, target: Any) -> dict[str,
             "unchanged": report.unchanged, "deleted": report.deleted}
 
 
-@destroy_app.command()
+@destroy_app.command(context_settings=EXTRA_WORDS)
 @report_errors
 def destroy_stack(
+    ctx: typer.Context,
     recipe: RecipeArgument,
     *,
     env: EnvOption = "dev",
@@ -303,6 +310,7 @@ def destroy_stack(
 
     Exits 1 with a report if anything billable is still there afterwards.
     """
+    refuse_extra_words(ctx.args, "destroy-stack")
     from provisioner.cli._context import open_registry
     from provisioner.errors import InputError
     from provisioner.lifecycle import destroy
@@ -464,6 +472,25 @@ def _show_adoption(recipe: Any, request: Any, engine: Any, deployment_id: str, o
     info(f"Deployment {deployment_id} of {request.stack_name}: {len(candidates)} resource(s) would be deleted:")
     for item in candidates:
         info(f"  {item.kind} {item.id}" + (" (data)" if item.data else ""))
+
+
+def refuse_extra_words(words: list[str], command: str) -> None:
+    """Refuse words after the recipe, saying which option was probably meant (``aws dev``: ``--env dev``)."""
+    if not words:
+        return
+    from provisioner.errors import InputError
+    from provisioner.recipe_api import STANDARD_ENVS
+
+    first = words[0]
+    if first in STANDARD_ENVS:
+        hint = f"did you mean `--env {first}`?"
+    elif first.lower() in ("true", "false", "yes", "no", "1", "0"):
+        hint = "on/off options are flags: write the flag (`--simulate`) or leave it out, without a value"
+    elif first.count("-") >= 1 and any(c.isdigit() for c in first) and first[:2].isalpha():
+        hint = f"did you mean `--region {first}`?"
+    else:
+        hint = f"{command} takes one recipe; settings go in options (--env, --region, --set KEY=VALUE; see --help)"
+    raise InputError(f"unexpected argument(s) {' '.join(words)}: {hint}")
 
 
 def _confirm_prod(stack_name: str, what: str) -> None:
