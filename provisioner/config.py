@@ -159,6 +159,10 @@ def _assign(target: dict[str, Any], path: Sequence[str], value: Any) -> None:
     target[path[-1]] = value
 
 
+# The kubeconfig context a simulated deploy gets when none is given (no cluster is contacted).
+SIMULATED_CONTEXT = "provisioner-simulated"
+
+
 def resolve_request(
     recipe: Recipe,
     *,
@@ -169,8 +173,12 @@ def resolve_request(
     stack_name: str | None = None,
     backend: str | None = None,
     context: str | None = None,
+    simulated: bool = False,
 ) -> tuple[DeployRequest, RecipeArgs]:
     """Merge preset, file, --set and flags; validate against the recipe's args model.
+
+    Simulated, a recipe that takes a kubeconfig context and was given none gets ``SIMULATED_CONTEXT``:
+    nothing is contacted under --simulate.
 
     Raises:
         InputError: unknown env, bad file, unknown --set path, or a value of the wrong type.
@@ -206,6 +214,8 @@ def resolve_request(
         if recipe.context_field is None:
             raise InputError(f"recipe {recipe.name!r} does not take --context")
         merged[recipe.context_field] = context
+    elif simulated and recipe.context_field is not None and not merged.get(recipe.context_field):
+        merged[recipe.context_field] = SIMULATED_CONTEXT
     args = validate_or_raise(recipe.args_model, merged, f"invalid settings for recipe {recipe.name!r}")
 
     name = stack_name or default_stack_name(recipe.name, env)

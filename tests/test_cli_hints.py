@@ -42,3 +42,16 @@ def test_a_misspelt_option_gets_clicks_suggestion() -> None:
 
     assert result.exit_code == 2
     assert "No such option: --simlate (Possible options: --file, --save, --simulate)" in result.stderr
+
+
+def test_the_kubernetes_recipe_simulates_without_a_context_and_a_real_prod_deploy_without_one_is_refused_before_the_prompt() -> None:
+    from tests.helpers import cli_json
+
+    simulated = deploy_cli("kubernetes", "--env", "dev", "--simulate")
+    real_prod = deploy_cli("kubernetes", "--env", "prod", input="kubernetes-prod\n")
+
+    assert simulated.exit_code == 0, simulated.stderr
+    components = cli_json("stack", "describe", "kubernetes-dev")["components"]
+    assert components["orchestrator"]["config"]["kubernetes_context"] == "provisioner-simulated"
+    assert real_prod.exit_code == 2
+    assert real_prod.stderr == "error: recipe 'kubernetes' needs the cluster: pass --context NAME (a kubeconfig context)\n"

@@ -49,6 +49,7 @@ def resolve(
     name: Optional[str],
     backend: Optional[str],
     context: Optional[str] = None,
+    simulated: bool = False,
 ) -> "tuple[Recipe, DeployRequest, RecipeArgs]":
     """Load the recipe and resolve the request; any bad input raises before anything happens."""
     from provisioner.config import resolve_request
@@ -57,7 +58,7 @@ def resolve(
     recipe = RecipeRegistry().get(recipe_name)
     request, args = resolve_request(
         recipe, env=env, config_file=config_file, sets=sets or [], region=region, stack_name=name, backend=backend,
-        context=context,
+        context=context, simulated=simulated,
     )
     return recipe, request, args
 

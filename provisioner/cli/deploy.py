@@ -113,8 +113,10 @@ def deploy_stack(
         recipe_obj, request, args = _resolve_saved(saved, backend, context)
     else:
         recipe_obj, request, args = resolve(
-            recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context
+            recipe, env, config_file=config_file, sets=set_values, region=region, name=name, backend=backend, context=context,
+            simulated=simulate,
         )
+    recipe_obj.check(args, simulated=simulate, region=request.region)  # every input check before any question
     if save is not None:
         from provisioner.saved_plan import secret_settings_set
 
@@ -411,7 +413,8 @@ def _compare_envs(
     outcomes = {}
     for env in STANDARD_ENVS:
         recipe_obj, request, args = resolve(
-            recipe, env, config_file=config_file, sets=sets, region=region, name=None, backend=backend, context=context
+            recipe, env, config_file=config_file, sets=sets, region=region, name=None, backend=backend, context=context,
+            simulated=simulate,
         )
         engine = make_engine(simulate, request.backend)
         outcomes[env] = deploy(recipe_obj, request, args, engine, registry, NullSink(), preview=True)
