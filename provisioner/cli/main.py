@@ -3,7 +3,7 @@
 import typer
 
 from provisioner.cli._app import new_app
-from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, server, stack
+from provisioner.cli import access, component, connector, facts, flavor, recipe, register, secret, server, simulate, stack
 
 app = new_app(
     name="provisioner",
@@ -23,6 +23,7 @@ app.add_typer(access.audit_app, name="audit")
 app.command("register")(register.register)
 app.add_typer(facts.app, name="facts")
 app.add_typer(server.app, name="server")
+app.add_typer(simulate.app, name="simulate")
 app.command("login")(server.login)
 app.command("logout")(server.logout)
 

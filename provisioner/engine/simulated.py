@@ -76,6 +76,9 @@ def aws_emulation(region: str) -> Iterator[str]:
     try:
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
+            from provisioner.engine.emulators.aws_iam import require_managed_policies
+
+            require_managed_policies(region, endpoint)
             yield f"moto server at {endpoint}"
         else:
             from moto import mock_aws

@@ -48,13 +48,51 @@ def ensure_aws_managed_policy(policy_arn: str, ctx: EmulationContext) -> bool:
     data = _moto_aws_managed_policies().get(policy_name)
     if data is None or data.get("Path", "/") != f"/{path}/".replace("//", "/"):
         return False
+    return load_into_this_process(policy_name, data, str(ctx.aws("sts").get_caller_identity()["Account"]))
+
+
+def load_into_this_process(policy_name: str, data: dict[str, Any], account: str) -> bool:
+    """Add one AWS-managed policy to this process's moto IAM backend (in-process moto, or a moto server thread here)."""
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    account = str(ctx.aws("sts").get_caller_identity()["Account"])
     backend = iam_backends[account]["aws"]
     policy = AWSManagedPolicy.from_data(policy_name, account, backend.region_name, data)
     backend.managed_policies.setdefault(policy.arn, policy)
     return True
+
+
+PROBE_POLICY = "AmazonEKSClusterPolicy"
+
+
+def require_managed_policies(region: str, endpoint: str) -> None:
+    """Before anything is created on a moto server: it must know AWS-managed policies (the recipes attach them).
+
+    A moto server in this process (a test's) gets the one probed here as attach would; a separate one
+    needs MOTO_IAM_LOAD_MANAGED_POLICIES=true, which ``provisioner simulate serve`` sets.
+
+    Raises:
+        EngineUnavailableError: the server has none, naming the variable and the command.
+    """
+    import boto3
+
+    from provisioner.engine.base import EngineUnavailableError
+
+    iam = boto3.client("iam", region_name=region)
+    arn = f"{AWS_MANAGED_POLICY_PREFIX}{PROBE_POLICY}"
+    for attempt in range(2):
+        try:
+            iam.get_policy(PolicyArn=arn)
+            return
+        except Exception as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise
+        if attempt == 0:
+            account = str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
+            load_into_this_process(PROBE_POLICY, _moto_aws_managed_policies()[PROBE_POLICY], account)
+    raise EngineUnavailableError(
+        f"the moto server at {endpoint} has no AWS-managed policies, which the recipes attach: start it with "
+        "MOTO_IAM_LOAD_MANAGED_POLICIES=true (moto_server), or use `provisioner simulate serve`; nothing was created"
+    )
 
 
 def attach_role_policy(role: str, policy_arn: str, ctx: EmulationContext) -> None:
