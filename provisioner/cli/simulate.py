@@ -33,12 +33,15 @@ def serve(
 
     Prints the export lines to paste (or eval) on stdout; several stacks, and several homes, can share it.
     """
+    import logging
     import signal
     import threading
 
     # moto reads this when its IAM backend starts: the recipes attach AWS-managed policies.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
