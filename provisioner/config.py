@@ -122,6 +122,25 @@ def _is_mapping(annotation: Any) -> bool:
     return any(_is_mapping(inner) for inner in get_args(annotation))
 
 
+def _nested_hint(model: type[BaseModel], name: str) -> str:
+    """`` (did you mean 'bucket.versioning'?)`` when a sub-setting has that name (or one close to it)."""
+    from provisioner.suggest import did_you_mean
+
+    nested: dict[str, str] = {}
+    for field, info in model.model_fields.items():
+        inner = info.annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            for sub in inner.model_fields:
+                nested.setdefault(sub, f"{field}.{sub}")
+    exact = nested.get(name)
+    if exact:
+        return f" (did you mean {exact!r}?)"
+    close = did_you_mean(name, [*model.model_fields, *nested])
+    for sub, dotted in nested.items():
+        close = close.replace(f"{sub!r}", f"{dotted!r}")
+    return close
+
+
 def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> Any:
     """The annotation of the setting ``path`` names in ``model`` (walking nested models); InputError if none."""
     current: type[BaseModel] | None = model
@@ -135,7 +154,8 @@ def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> Any:
             raise InputError(f"--set {full}: {part!r} is now {renamed[part]!r} (renamed in provisioner 0.3)")
         if part not in fields:
             known = ", ".join(sorted(fields))
-            raise InputError(f"--set {full}: unknown setting {part!r} (known: {known})")
+            hint = _nested_hint(current, part) if depth == 0 else ""
+            raise InputError(f"--set {full}: unknown setting {part!r}{hint} (known: {known})")
         annotation = fields[part].annotation
         if _is_mapping(annotation) and _model_in(annotation) is None:
             return None  # free-form mapping: any key below it is allowed

@@ -55,3 +55,25 @@ def test_the_kubernetes_recipe_simulates_without_a_context_and_a_real_prod_deplo
     assert components["orchestrator"]["config"]["kubernetes_context"] == "provisioner-simulated"
     assert real_prod.exit_code == 2
     assert real_prod.stderr == "error: recipe 'kubernetes' needs the cluster: pass --context NAME (a kubeconfig context)\n"
+
+
+def test_a_resource_id_alone_takes_its_type_from_the_stack_that_names_it(aws_endpoint: str) -> None:
+    """A plain bucket name fits a bucket's, a cluster's and a repository's naming rules; the artifact store says which."""
+    import json
+
+    from tests.helpers import cli, cli_json
+
+    assert deploy_cli("aws", "--env", "staging", "--simulate").exit_code == 0
+    bucket = cli_json("stack", "describe", "aws-staging")["components"]["artifact_store"]["config"]["path"].removeprefix("s3://")
+
+    verified = cli("connector", "verify", "aws-staging-aws", "--resource-id", bucket, "--output", "json")
+    issued = cli("connector", "credentials", "aws-staging-aws", "--resource-id", bucket, "--output", "json")
+    unknown = cli("connector", "verify", "aws-staging-aws", "--resource-id", "someone-elses-bucket")
+
+    assert verified.exit_code == 0, verified.stderr
+    assert [(c["resource_type"], c["resource_id"], c["reachable"]) for c in json.loads(verified.stdout)["checks"]] == [
+        ("s3-bucket", bucket, True)]
+    assert issued.exit_code == 0, issued.stderr
+    assert json.loads(issued.stdout)["resource_type"] == "s3-bucket"
+    assert unknown.exit_code == 2
+    assert "could be any of s3-bucket, kubernetes-cluster, docker-registry: give --resource-type" in unknown.stderr
