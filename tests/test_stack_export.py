@@ -378,9 +378,27 @@ def test_import_refuses_taken_names_and_writes_nothing(store_url: str, tmp_path:
 
     _refused(store_url, ("stack", "import", str(path)), "stack 'staging' already exists",
              "component 'tracker' already exists", "connector 'aws-staging' already exists")
-    _run("stack", "delete", "staging")
-    _refused(store_url, ("stack", "import", str(path), "--name", "copy"), "component 'k8s' already exists")
-    assert "stack 'copy'" not in cli("stack", "list").stdout
+    _refused(store_url, ("stack", "import", str(path), "--name", "staging"), "stack 'staging' already exists",
+             "component 'tracker' already exists", "connector 'aws-staging' already exists")
+
+
+def test_import_under_a_new_name_renames_everything_it_creates_so_the_copy_sits_beside_the_original(
+    store_url: str, tmp_path: Path
+) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+
+    copied = cli("stack", "import", str(path), "--name", "copy")
+
+    assert copied.exit_code == 0, copied.stderr
+    assert sorted(s["name"] for s in cli_json("stack", "list")) == ["copy", "staging"]
+    copy = cli_json("stack", "describe", "copy")
+    assert {t: c["name"] for t, c in copy["components"].items()} == {
+        "orchestrator": "copy-k8s", "artifact_store": "copy-bucket", "experiment_tracker": "copy-tracker"}
+    assert copy["components"]["artifact_store"]["connector"]["name"] == "copy-aws-staging"
+    assert sorted(c["name"] for c in cli_json("connector", "list")) == ["aws-staging", "copy-aws-staging"]
+    # the original is untouched
+    assert cli_json("stack", "describe", "staging")["components"]["artifact_store"]["connector"]["name"] == "aws-staging"
 
 
 def test_import_refuses_a_missing_secret_and_writes_nothing(store_url: str, tmp_path: Path) -> None:
@@ -415,6 +433,7 @@ def test_import_under_a_new_name(store_url: str, tmp_path: Path) -> None:
 
     assert [s["name"] for s in cli_json("stack", "list")] == ["staging-copy"]
     assert cli_json("stack", "describe", "staging-copy")["labels"] == {"env": "staging", "team": "ml"}
+    assert sorted(c["name"] for c in cli_json("component", "list")) == ["staging-copy-bucket", "staging-copy-k8s", "staging-copy-tracker"]
 
 
 def test_import_refused_at_its_last_step_writes_nothing_and_keeps_the_secrets_as_they_were(
@@ -570,3 +589,25 @@ def test_stack_push_without_a_zenml_url_says_where_to_give_one(store_url: str) -
 
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == ["error: no ZenML server: give --zenml-url URL or set ZENML_STORE_URL"]
+
+
+def test_a_renamed_copy_of_a_deployed_stack_does_not_claim_its_deployment() -> None:
+    from provisioner.exports.format import ExportedStack, StackExport
+    from provisioner.exports.renaming import renamed
+    from provisioner.registry.models import ComponentSpec, ConnectorSpec
+
+    deployed = {"stack": "aws-staging", "env": "staging", "managed-by": "deploy-stack", "deployment": "abc", "recipe": "aws"}
+    document = StackExport(
+        stack=ExportedStack(name="aws-staging", labels=deployed),
+        components=[ComponentSpec.model_validate({"name": "aws-staging-artifacts", "type": "artifact_store", "flavor": "s3",
+                                                  "config": {"path": "s3://b"}, "labels": deployed, "connector": "aws-staging-aws"})],
+        connectors=[ConnectorSpec.model_validate({"name": "aws-staging-aws", "type": "aws", "auth_method": "implicit",
+                                                  "configuration": {"region": "eu-west-1"}, "labels": deployed})],
+    )
+
+    copy = renamed(document, "aws-qa")
+
+    expected = {"stack": "aws-qa", "env": "staging", "recipe": "aws"}
+    assert (copy.stack.name, copy.stack.labels) == ("aws-qa", expected)
+    assert [(c.name, c.connector, c.labels) for c in copy.components] == [("aws-qa-artifacts", "aws-qa-aws", expected)]
+    assert [(c.name, c.labels) for c in copy.connectors] == [("aws-qa-aws", expected)]

@@ -212,7 +212,8 @@ def export(
 def import_stack(
     file: Annotated[str, typer.Argument(help="A `stack export --format yaml|json` file; - reads stdin.")],
     *,
-    name: Annotated[Optional[str], typer.Option("--name", help="Register the stack under this name.")] = None,
+    name: Annotated[Optional[str], typer.Option(
+        "--name", help="Register it as this stack: its connectors and components get the new stack's prefix too.")] = None,
 ) -> None:
     """Re-create an exported stack with its components and connectors; all or nothing.
 

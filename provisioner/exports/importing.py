@@ -81,7 +81,10 @@ def _referenced_by(referrers: list[str]) -> str:
 
 
 def import_stack(registry: Registry, document: StackExport, *, name: str | None = None) -> ImportResult:
-    """Re-create the exported connectors, components and stack (renamed to ``name`` if given); all or nothing.
+    """Re-create the exported connectors, components and stack; all or nothing.
+
+    With ``name``, the stack and every connector and component get that stack's prefix
+    (:mod:`provisioner.exports.renaming`), so a copy can sit beside the original.
 
     Raises:
         InputError: every problem found (names taken, missing secrets, invalid configs, unknown
@@ -90,7 +93,11 @@ def import_stack(registry: Registry, document: StackExport, *, name: str | None 
     if getattr(registry, "remote", False):  # client mode: the server imports it in its own unit of work
         remote: ImportResult = registry.import_stack(document, name=name)
         return remote
-    stack_name = name or document.stack.name
+    if name:
+        from provisioner.exports.renaming import renamed
+
+        document = renamed(document, name)
+    stack_name = document.stack.name
     return registry.run("stack.import", stack_name, lambda uow: _Import(registry, uow, document, stack_name).run())
 
 
