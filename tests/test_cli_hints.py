@@ -77,3 +77,33 @@ def test_a_resource_id_alone_takes_its_type_from_the_stack_that_names_it(aws_end
     assert json.loads(issued.stdout)["resource_type"] == "s3-bucket"
     assert unknown.exit_code == 2
     assert "could be any of s3-bucket, kubernetes-cluster, docker-registry: give --resource-type" in unknown.stderr
+
+
+def _complete(program: str, words: str, home: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    variable = f"_{program.upper().replace('-', '_')}_COMPLETE"
+    env = {**os.environ, variable: "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1),
+           "PROVISIONER_HOME": home}
+    done = subprocess.run([str(Path(sys.executable).parent / program)], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout.split()
+
+
+def test_shell_completion_offers_recipes_envs_and_registered_stacks(isolated_environ: object) -> None:
+    import os
+
+    from tests.helpers import cli
+
+    for step in (("component", "register", "orch", "-t", "orchestrator", "-f", "local"),
+                 ("component", "register", "art", "-t", "artifact_store", "-f", "local", "-c", "path=/tmp/a"),
+                 ("stack", "register", "team-staging", "-c", "orch", "-c", "art")):
+        assert cli(*step).exit_code == 0
+    home = os.environ["PROVISIONER_HOME"]
+
+    assert _complete("deploy-stack", "deploy-stack a", home) == ["aws"]
+    assert _complete("destroy-stack", "destroy-stack aws --env st", home) == ["staging"]
+    assert _complete("provisioner", "provisioner stack describe team", home) == ["team-staging"]
+    assert _complete("provisioner", "provisioner component describe o", home) == ["orch"]

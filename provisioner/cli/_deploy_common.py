@@ -10,10 +10,14 @@ if TYPE_CHECKING:
     from provisioner.engine.base import Engine
     from provisioner.recipe_api import Recipe, RecipeArgs
 
-RecipeArgument = Annotated[str, typer.Argument(help="Recipe to deploy: aws, gcp, kubernetes, ... (provisioner recipe list).")]
-EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment: dev, staging, prod, or one your config file defines.")]
+from provisioner.cli import _complete
+
+RecipeArgument = Annotated[str, typer.Argument(
+    help="Recipe to deploy: aws, gcp, kubernetes, ... (provisioner recipe list).", autocompletion=_complete.recipes)]
+EnvOption = Annotated[str, typer.Option(
+    "--env", "-e", help="Environment: dev, staging, prod, or one your config file defines.", autocompletion=_complete.envs)]
 RegionOption = Annotated[Optional[str], typer.Option("--region", help="Cloud region (default: the recipe's).")]
-NameOption = Annotated[Optional[str], typer.Option("--name", help="Stack name (default: RECIPE-ENV).")]
+NameOption = Annotated[Optional[str], typer.Option("--name", help="Stack name (default: RECIPE-ENV).", autocompletion=_complete.stacks)]
 FileOption = Annotated[Optional[Path], typer.Option("--file", "-f", help="YAML config file.", dir_okay=False)]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Override a recipe setting: KEY.PATH=VALUE; repeat.")]
 ContextOption = Annotated[

@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from provisioner.cli import _complete
 from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
@@ -21,7 +22,7 @@ LabelOption = Annotated[Optional[list[str]], typer.Option("--label", "-l", help=
 @app.command("register")
 @report_errors
 def register(
-    name: Annotated[str, typer.Argument(help="Component name.")],
+    name: Annotated[str, typer.Argument(help="Component name.", autocompletion=_complete.components)],
     *,
     component_type: Annotated[str, typer.Option("--type", "-t", help="Component type, e.g. artifact_store.")],
     flavor: Annotated[str, typer.Option("--flavor", "-f", help="Flavor name, e.g. s3.")],
@@ -70,7 +71,7 @@ def list_components(
 @app.command("describe")
 @report_errors
 def describe(
-    name: Annotated[str, typer.Argument(help="Component name.")],
+    name: Annotated[str, typer.Argument(help="Component name.", autocompletion=_complete.components)],
     *,
     output: OutputOption = OutputFormat.table,
     show_secrets: ShowSecretsOption = False,
@@ -86,7 +87,7 @@ def describe(
 @app.command("update")
 @report_errors
 def update(
-    name: Annotated[str, typer.Argument(help="Component name.")],
+    name: Annotated[str, typer.Argument(help="Component name.", autocompletion=_complete.components)],
     *,
     config: ConfigOption = None,
     label: LabelOption = None,
@@ -113,7 +114,7 @@ def update(
 
 @app.command("delete")
 @report_errors
-def delete(name: Annotated[str, typer.Argument(help="Component name.")]) -> None:
+def delete(name: Annotated[str, typer.Argument(help="Component name.", autocompletion=_complete.components)]) -> None:
     """Delete a component that no stack uses."""
     open_registry().delete_component(name)
     info(f"Deleted component {name!r}.")

@@ -25,8 +25,8 @@ from provisioner.cli._deploy_common import (
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, ask, info, print_json
 
-deploy_app = new_app(add_completion=False, pretty_exceptions_enable=False)
-destroy_app = new_app(add_completion=False, pretty_exceptions_enable=False)
+deploy_app = new_app(pretty_exceptions_enable=False)
+destroy_app = new_app(pretty_exceptions_enable=False)
 
 
 def _sink(output: OutputFormat, title: str) -> Any:

@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from provisioner.cli import _complete
 from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
@@ -16,7 +17,7 @@ app = new_app(help="Register and manage stacks.", no_args_is_help=True)
 @app.command("register")
 @report_errors
 def register(
-    name: Annotated[str, typer.Argument(help="Stack name.")],
+    name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)],
     *,
     component: Annotated[
         list[str], typer.Option("--component", "-c", help="Component to include; repeat. One per type.")
@@ -35,7 +36,7 @@ def register(
 @app.command("grant")
 @report_errors
 def grant(
-    name: Annotated[str, typer.Argument(help="Stack name.")],
+    name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)],
     user: Annotated[str, typer.Argument(help="User who may use it.")],
 ) -> None:
     """Restrict a stack (and its connectors) to named users, adding USER (admins only)."""
@@ -46,7 +47,7 @@ def grant(
 @app.command("revoke")
 @report_errors
 def revoke(
-    name: Annotated[str, typer.Argument(help="Stack name.")],
+    name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)],
     user: Annotated[str, typer.Argument(help="User to remove.")],
 ) -> None:
     """Take USER off a stack's allowed users (admins only); with nobody left the stack is open again."""
@@ -68,7 +69,7 @@ def list_stacks(*, output: OutputOption = OutputFormat.table) -> None:
 @app.command("describe")
 @report_errors
 def describe(
-    name: Annotated[Optional[str], typer.Argument(help="Stack name; default: the active stack.")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Stack name; default: the active stack.", autocompletion=_complete.stacks)] = None,
     *,
     output: OutputOption = OutputFormat.table,
     show_secrets: ShowSecretsOption = False,
@@ -95,7 +96,7 @@ def describe(
 @app.command("history")
 @report_errors
 def history(
-    name: Annotated[str, typer.Argument(help="Stack name; destroyed stacks keep their history.")],
+    name: Annotated[str, typer.Argument(help="Stack name; destroyed stacks keep their history.", autocompletion=_complete.stacks)],
     *,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many runs, newest first.")] = 20,
     output: OutputOption = OutputFormat.table,
@@ -113,7 +114,7 @@ def history(
 
 @app.command("set-active")
 @report_errors
-def set_active(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
+def set_active(name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)]) -> None:
     """Make a stack the active one for this user."""
     open_registry().set_active_stack(name)
     info(f"Active stack: {name!r}.")
@@ -121,7 +122,7 @@ def set_active(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None
 
 @app.command("delete")
 @report_errors
-def delete(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
+def delete(name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)]) -> None:
     """Delete a stack; its components stay registered."""
     open_registry().delete_stack(name)
     info(f"Deleted stack {name!r}.")
@@ -147,7 +148,7 @@ class StackFileFormat(str, Enum):
 @app.command("export")
 @report_errors
 def export(
-    name: Annotated[str, typer.Argument(help="Stack name.")],
+    name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)],
     *,
     file_format: Annotated[
         StackFileFormat,
@@ -244,7 +245,7 @@ def import_stack(
 @app.command("push")
 @report_errors
 def push(
-    name: Annotated[str, typer.Argument(help="Stack name.")],
+    name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)],
     *,
     zenml_url: Annotated[
         Optional[str], typer.Option("--zenml-url", help="ZenML server URL (default: $ZENML_STORE_URL).", show_default=False)
@@ -281,7 +282,7 @@ def push(
 
 @app.command("unpush")
 @report_errors
-def unpush(name: Annotated[str, typer.Argument(help="Stack name.")]) -> None:
+def unpush(name: Annotated[str, typer.Argument(help="Stack name.", autocompletion=_complete.stacks)]) -> None:
     """Remove from ZenML what `stack push` created for this stack, and nothing else (admins only)."""
     from provisioner.zenml.push import unpush_stack
 
