@@ -53,6 +53,9 @@ class DeployRequest(BaseModel):
     region: str | None
     backend: str | None
     args: dict[str, Any]
+    # A saved plan of a stack not deployed yet was made with this deployment id: the first deploy takes
+    # it, so the ownership tags the plan shows are the ones applied.
+    planned_deployment_id: str | None = None
 
     @property
     def pulumi_stack(self) -> str:

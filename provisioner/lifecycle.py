@@ -59,6 +59,7 @@ class DeployOutcome(BaseModel):
     cost_estimate: CostEstimate | None = None
     # A plan's own update plan from the engine (Pulumi's), for a saved plan file; never printed.
     update_plan: dict[str, Any] | None = Field(None, exclude=True, repr=False)
+    deployment_id: str | None = None  # the deployment's id (a plan of a new stack: the id it would get)
 
 
 class DestroyOutcome(BaseModel):
@@ -230,6 +231,7 @@ def _outcome(request: DeployRequest, engine: Engine, result: EngineResult, *, pr
         resource_counts=result.counts(),
         resources=result.resources,
         outputs=masked_outputs(result.outputs, show_secrets),
+        deployment_id=result.deployment_id,
     )
 
 

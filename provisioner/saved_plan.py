@@ -49,6 +49,7 @@ class SavedPlan(BaseModel):
     args: dict[str, Any]
     resources: list[PlannedResource]
     update_plan: dict[str, Any] | None = None  # the real engine's update plan (Pulumi's), followed by --from-plan
+    deployment_id: str | None = None  # the id the plan's tags carry; a stack not deployed yet takes it
 
 
 def secret_settings_set(model: BaseModel, prefix: str = "") -> list[str]:
@@ -75,12 +76,13 @@ def planned(records: Sequence[ResourceRecord]) -> list[PlannedResource]:
 
 
 def build(engine: str, recipe: str, env: str, region: str | None, stack: str, args: dict[str, Any],
-          records: Sequence[ResourceRecord], update_plan: dict[str, Any] | None = None) -> SavedPlan:
+          records: Sequence[ResourceRecord], update_plan: dict[str, Any] | None = None,
+          deployment_id: str | None = None) -> SavedPlan:
     from provisioner import __version__
 
     return SavedPlan(created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), provisioner_version=__version__,
                      engine=engine, recipe=recipe, env=env, region=region, stack=stack, args=args, resources=planned(records),
-                     update_plan=update_plan)
+                     update_plan=update_plan, deployment_id=deployment_id)
 
 
 def load(path: Path) -> SavedPlan:

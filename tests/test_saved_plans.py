@@ -41,6 +41,19 @@ def test_a_saved_plan_is_applied_as_planned_and_holds_no_secret(tmp_path: Path) 
         assert secret in (None, "********") or secret not in text
 
 
+def test_a_saved_plan_of_a_stack_not_deployed_yet_applies_with_the_deployment_id_it_showed(tmp_path: Path) -> None:
+    path = tmp_path / "new.json"
+
+    planned = _ok("--plan", "--save", str(path))
+    applied = _ok("--from-plan", str(path))
+
+    assert planned["resource_counts"] == applied["resource_counts"] == {"create": 66}
+    saved_id = json.loads(path.read_text())["deployment_id"]
+    assert applied["deployment_id"] == saved_id == planned["deployment_id"]
+    tags = {r["name"]: (r["inputs"] or {}).get("tags") or {} for r in applied["resources"]}
+    assert tags["aws-staging-images"]["provisioner:deployment"] == saved_id
+
+
 def test_a_plan_the_program_no_longer_matches_is_refused_with_nothing_changed(tmp_path: Path) -> None:
     _ok()
     path = tmp_path / "plan.json"

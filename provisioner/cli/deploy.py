@@ -215,6 +215,7 @@ def _resolve_saved(saved: Any, backend: Optional[str], context: Optional[str]) -
 
     recipe_obj, request, _ = resolve(saved.recipe, saved.env, config_file=None, sets=None, region=saved.region,
                                      name=saved.stack, backend=backend, context=context)
+    request = request.model_copy(update={"planned_deployment_id": saved.deployment_id})
     try:
         args = recipe_obj.args_model.model_validate(saved.args)
     except ValidationError as exc:
@@ -242,7 +243,7 @@ def _write_plan(path: Path, engine: str, request: Any, args: Any, outcome: Any) 
     from provisioner.paths import create_new_file
 
     document = saved_plan.build(engine, request.recipe, request.env, request.region, request.stack_name,
-                                args.model_dump(mode="json"), outcome.resources, outcome.update_plan)
+                                args.model_dump(mode="json"), outcome.resources, outcome.update_plan, outcome.deployment_id)
     create_new_file(path, (json_module.dumps(document.model_dump(mode="json"), indent=1) + "\n").encode())
     info(f"Saved the plan to {path}; apply exactly it with: deploy-stack {request.recipe} --env {request.env} --from-plan {path}")
 

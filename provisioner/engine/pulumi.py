@@ -282,7 +282,7 @@ class PulumiEngine:
         )
         with self._translated(request):
             existing = self._deployment_id(stack)
-            holder["id"] = existing or new_deployment_id()
+            holder["id"] = existing or request.planned_deployment_id or new_deployment_id()
             if existing and recipe.pinned_outputs:  # only a deployed stack has outputs to reuse
                 holder["pinned"] = {k: v.value for k, v in stack.outputs().items() if k in recipe.pinned_outputs}
         self._configure(stack, request, recipe, args, holder["id"])

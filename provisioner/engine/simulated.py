@@ -536,7 +536,7 @@ class SimulatedEngine:
         old = self.store.load(project, request.pulumi_stack)
         previous = {r.key: r for r in old.resources} if old else {}
         # A stack deployed before deployment ids existed gets one now; its resources are re-tagged in place.
-        deployment_id = (old.deployment_id if old else None) or new_deployment_id()
+        deployment_id = (old.deployment_id if old else None) or request.planned_deployment_id or new_deployment_id()
         ctx = self._context(request, deployment_id)
         state = old or SimulatedStackState(project=ctx.project, stack=ctx.stack, region=ctx.region)
         mocks = _EmulatorMocks(state, previous, self.store, ctx, preview=preview, sink=sink, fail_on=os.environ.get(FAIL_ENV))
