@@ -3,6 +3,7 @@
 import json
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from enum import Enum
 from typing import Any
 
@@ -44,12 +45,33 @@ def _plain(data: Any) -> Any:
 PIPE_WIDTH = 4096
 
 
-def stdout_console() -> Any:
-    """A rich console on stdout: the terminal's width on a terminal, no hard wrapping anywhere else."""
-    from rich.console import Console
+def stdout_console(soft_wrap: bool = False) -> Any:
+    """A rich console on stdout: the terminal's width on a terminal, no hard wrapping anywhere else.
 
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=PIPE_WIDTH)
+    Its tables never cut a value: every column folds a long one inside its cell instead.
+    """
+    console_class = _unclipped_console_class()
+    console = console_class(highlight=False, soft_wrap=soft_wrap)
+    if not console.is_terminal:
+        console = console_class(highlight=False, soft_wrap=soft_wrap, width=PIPE_WIDTH)
+    return console
+
+
+@lru_cache(maxsize=1)
+def _unclipped_console_class() -> Any:
+    """rich's Console, printing tables with every column folding instead of cutting (rich loads on first use)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    class UnclippedConsole(Console):
+        def print(self, *objects: Any, **options: Any) -> None:
+            for item in objects:
+                if isinstance(item, Table):
+                    for column in item.columns:
+                        column.overflow = "fold"
+            super().print(*objects, **options)
+
+    return UnclippedConsole
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

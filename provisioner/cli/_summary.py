@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from provisioner.cli._output import stdout_console
+
 from provisioner.costs import CostEstimate
 from provisioner.lifecycle import DeployOutcome, DestroyOutcome
 
@@ -20,7 +22,7 @@ PLAN_ORDER = ("create", "update", "replace", "delete", "same")
 
 
 def print_deploy_summary(outcome: DeployOutcome, *, show_same: bool = False) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(soft_wrap=True)
     where = f"recipe {outcome.recipe}, env {outcome.env}" + (f", region {outcome.region}" if outcome.region else "")
     if outcome.simulated:
         console.print(f"[bold yellow]Simulated[/] with {outcome.emulator}; no real cloud was touched.")
@@ -111,7 +113,7 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
     """Print the teardown report; ``command`` is the destroy-stack command that ran (for the next steps)."""
     from rich.table import Table
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(soft_wrap=True)
     report = outcome.report
     if report.nothing_to_destroy:
         _print_nothing_here(console, report, command)
@@ -148,7 +150,10 @@ def print_destroy_summary(outcome: DestroyOutcome, command: str) -> None:
         )
         for item in report.swept:
             console.print(f"  swept {item.kind} {item.id} ({item.region})", markup=False)
-    kept = [(r.type, r.message or r.name, "kept on purpose (data)") for r in report.kept_resources]
+    from provisioner.teardown.flow import DATA_TYPES
+
+    kept = [(r.type, r.message or r.name, "kept on purpose (data)" if r.type in DATA_TYPES else "kept: the kept data needs it")
+            for r in report.kept_resources]
     kept_ids = {r.message for r in report.kept_resources}
     kept += [
         (item.kind, item.id, f"kept on purpose (data), ~${item.monthly_cost or 0:.2f}/month")
@@ -203,7 +208,7 @@ def print_cost(console: Console, cost: "CostEstimate") -> None:
 def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
     from rich.table import Table
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(soft_wrap=True)
     envs = list(outcomes)
     table = Table("", *envs, title="Environments compared", title_justify="left")
     table.add_row("resources", *(str(len(outcomes[e].resources)) for e in envs))
@@ -238,7 +243,7 @@ def _print_nothing_here(console: Console, report: "TeardownReport", command: str
 
 def print_drift(items: "list[DriftItem]", stack: str) -> None:
     """The drift found by a refresh, one row per resource and property (to stdout)."""
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(soft_wrap=True)
     if not items:
         console.print(f"No drift: {stack} is as the last deploy left it.", markup=False)
         return
