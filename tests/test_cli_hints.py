@@ -107,3 +107,19 @@ def test_shell_completion_offers_recipes_envs_and_registered_stacks(isolated_env
     assert _complete("destroy-stack", "destroy-stack aws --env st", home) == ["staging"]
     assert _complete("provisioner", "provisioner stack describe team", home) == ["team-staging"]
     assert _complete("provisioner", "provisioner component describe o", home) == ["orch"]
+
+
+def test_missing_credentials_against_an_emulator_say_which_variables_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    from provisioner.connectors.aws import describe_error
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    against_emulator = describe_error(NoCredentialsError())
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    against_aws = describe_error(NoCredentialsError())
+
+    assert against_emulator == (
+        "Unable to locate credentials (AWS_ENDPOINT_URL points at an emulator, http://127.0.0.1:5000, which takes any "
+        "credentials: export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing; provisioner simulate serve prints these lines)")
+    assert against_aws == "Unable to locate credentials"

@@ -201,7 +201,21 @@ def describe_error(exc: BaseException) -> str:
         text = f"{code}: {message}" if message else code or f"HTTP {status}"
         return text if len(text) <= 300 else text[:297] + "..."
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return text + _emulator_hint(exc)
+
+
+def _emulator_hint(exc: BaseException) -> str:
+    """What to set when an emulator (AWS_ENDPOINT_URL) is asked without credentials: it takes any fake ones."""
+    import os
+
+    from botocore.exceptions import NoCredentialsError
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint or not isinstance(exc, NoCredentialsError):
+        return ""
+    return (f" (AWS_ENDPOINT_URL points at an emulator, {endpoint}, which takes any credentials: "
+            "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing; provisioner simulate serve prints these lines)")
 
 
 # ----- resource ids ------------------------------------------------------------------------------
