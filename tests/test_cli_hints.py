@@ -123,3 +123,11 @@ def test_missing_credentials_against_an_emulator_say_which_variables_to_set(monk
         "Unable to locate credentials (AWS_ENDPOINT_URL points at an emulator, http://127.0.0.1:5000, which takes any "
         "credentials: export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing; provisioner simulate serve prints these lines)")
     assert against_aws == "Unable to locate credentials"
+
+
+def test_the_gke_hint_carries_every_flag_gcloud_needs() -> None:
+    deployed = deploy_cli("gcp", "--env", "dev", "--simulate")
+
+    assert deployed.exit_code == 0, deployed.stderr
+    assert ("Cluster: gcloud container clusters get-credentials gcp-dev --location europe-west1-b --project provisioner-simulated"
+            in deployed.stdout.splitlines())

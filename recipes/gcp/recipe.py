@@ -41,6 +41,7 @@ class GcpOutputs(MlflowOutputs):
     project: str
     region: str
     cluster_name: str
+    cluster_location: str = ""  # its zone or region (stacks deployed before 0.4 lack it: the region then)
     kubeconfig: str
     bucket_name: str
     repository_url: str
@@ -95,6 +96,7 @@ class GcpRecipe(Recipe):
         pulumi.export("project", project)
         pulumi.export("region", region)
         pulumi.export("cluster_name", stack.cluster_name)
+        pulumi.export("cluster_location", stack.cluster_location)
         pulumi.export("kubeconfig", stack.kubeconfig)
         pulumi.export("bucket_name", stack.bucket_name)
         pulumi.export("repository_url", stack.repository_url)
@@ -141,7 +143,8 @@ class GcpRecipe(Recipe):
     def summary(self, outputs: RecipeOutputs, context: RecipeContext) -> list[str]:
         assert isinstance(outputs, GcpOutputs)
         lines = [
-            f"Cluster: gcloud container clusters get-credentials {outputs.cluster_name} --project {outputs.project}",
+            f"Cluster: gcloud container clusters get-credentials {outputs.cluster_name} "
+            f"--location {outputs.cluster_location or outputs.region} --project {outputs.project}",
             f"Images: {outputs.repository_url}   Artifacts: gs://{outputs.bucket_name}",
         ]
         return lines + mlflow_notes(outputs, context, f"{context.stack_name}-tracker")

@@ -111,6 +111,7 @@ class GcpMlopsStack(pulumi.ComponentResource):
         self.project = project
         self.network_id = network.network_id
         self.cluster_name = cluster.cluster_name
+        self.cluster_location = cluster.location
         self.kubeconfig = cluster.kubeconfig
         self.bucket_name = storage.bucket_name
         self.repository_url = storage.repository_url
