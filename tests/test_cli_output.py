@@ -76,3 +76,17 @@ def test_the_destroy_question_is_asked_on_stderr_and_the_answer_read_from_stdin(
 
     assert kept.exit_code == 2 and kept.stdout == ""
     assert "Destroy aws-dev and unregister it? [y/N]:" in kept.stderr and "not confirmed: nothing was destroyed" in kept.stderr
+
+
+def test_compare_envs_shows_the_settings_that_differ_env_by_env(aws_endpoint: str) -> None:
+    import json
+
+    compared = deploy_cli("aws", "--plan", "--compare-envs", "--simulate", "--output", "json")
+    table = deploy_cli("aws", "--plan", "--compare-envs", "--simulate")
+
+    assert compared.exit_code == 0, compared.stderr
+    differing = json.loads(compared.stdout)["differing_settings"]
+    assert differing["cluster.nodes.desired"] == {"dev": 1, "staging": 2, "prod": 3}
+    assert differing["network.nat_gateways"] == {"dev": "single", "staging": "single", "prod": "per_az"}
+    assert "region" not in differing and "cluster.version" not in differing  # the same in every env
+    assert "│ cluster.nodes.instance_type    │ t3.large     │ t3.xlarge     │ m6i.xlarge    │" in table.stdout

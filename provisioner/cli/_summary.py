@@ -205,11 +205,35 @@ def print_cost(console: Console, cost: "CostEstimate") -> None:
         console.print(f"Not priced here ({where}): {', '.join(cost.not_priced)}", markup=False)
 
 
-def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def differing_settings(settings: "Mapping[str, Mapping[str, Any]]") -> dict[str, dict[str, Any]]:
+    """The settings (dotted names) whose values differ between envs: setting -> env -> value."""
+    flat = {env: _flatten(values) for env, values in settings.items()}
+    names = sorted({name for values in flat.values() for name in values})
+    return {name: {env: flat[env].get(name) for env in flat} for name in names
+            if len({repr(flat[env].get(name)) for env in flat}) > 1}
+
+
+def print_env_comparison(outcomes: "dict[str, DeployOutcome]", differing: "Mapping[str, Mapping[str, Any]] | None" = None) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = stdout_console(soft_wrap=True)
     envs = list(outcomes)
+    if differing:
+        settings = Table("setting", *envs, title="Settings that differ", title_justify="left")
+        for name, by_env in differing.items():
+            settings.add_row(escape(name), *(escape(json_text(by_env.get(e))) for e in envs))
+        console.print(settings)
     table = Table("", *envs, title="Environments compared", title_justify="left")
     table.add_row("resources", *(str(len(outcomes[e].resources)) for e in envs))
     kinds = sorted({r.type for o in outcomes.values() for r in o.resources})
@@ -219,6 +243,13 @@ def print_env_comparison(outcomes: "dict[str, DeployOutcome]") -> None:
             table.add_row(kind, *(str(c) for c in counts))
     table.add_row("USD/month", *(f"{outcomes[e].cost_estimate.total_monthly_usd:,.2f}" if outcomes[e].cost_estimate else "-" for e in envs))
     console.print(table)
+
+
+def json_text(value: Any) -> str:
+    """A setting's value as the config file would write it."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _print_nothing_here(console: Console, report: "TeardownReport", command: str) -> None:

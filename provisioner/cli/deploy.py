@@ -410,26 +410,44 @@ def _compare_envs(
     from provisioner.lifecycle import deploy
     from provisioner.recipe_api import STANDARD_ENVS
 
+    from provisioner.cli._summary import differing_settings, print_env_comparison
+
     registry = open_registry()
     outcomes = {}
+    settings = {}
     for env in STANDARD_ENVS:
         recipe_obj, request, args = resolve(
             recipe, env, config_file=config_file, sets=sets, region=region, name=None, backend=backend, context=context,
             simulated=simulate,
         )
+        settings[env] = _masked_settings(args)
         engine = make_engine(simulate, request.backend)
         outcomes[env] = deploy(recipe_obj, request, args, engine, registry, NullSink(), preview=True)
     from provisioner.cli.facts import warn_if_stale
 
     warn_if_stale()
+    differing = differing_settings(settings)
     if output is OutputFormat.json:
-        print_json({"envs": outcomes})
+        print_json({"envs": outcomes, "differing_settings": differing})
         return
     if simulate:
         info(SIMULATION_BANNER)
-    from provisioner.cli._summary import print_env_comparison
+    print_env_comparison(outcomes, differing)
 
-    print_env_comparison(outcomes)
+
+def _masked_settings(args: Any) -> dict[str, Any]:
+    """The recipe's settings as plain values, secret ones masked (a comparison shows no secret)."""
+    from provisioner.saved_plan import secret_settings_set
+    from provisioner.secrets import MASK
+
+    values: dict[str, Any] = args.model_dump(mode="json")
+    for dotted in secret_settings_set(args):
+        *parents, leaf = dotted.split(".")
+        holder = values
+        for part in parents:
+            holder = holder[part]
+        holder[leaf] = MASK
+    return values
 
 
 def _command(program: str, recipe: str, request: Any, simulate: bool, backend: Any) -> str:
