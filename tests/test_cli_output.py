@@ -90,3 +90,19 @@ def test_compare_envs_shows_the_settings_that_differ_env_by_env(aws_endpoint: st
     assert differing["network.nat_gateways"] == {"dev": "single", "staging": "single", "prod": "per_az"}
     assert "region" not in differing and "cluster.version" not in differing  # the same in every env
     assert "│ cluster.nodes.instance_type    │ t3.large     │ t3.xlarge     │ m6i.xlarge    │" in table.stdout
+
+
+def test_progress_is_drawn_as_each_event_arrives_not_at_the_next_timer_tick() -> None:
+    from provisioner.cli._progress import RichProgressSink
+    from provisioner.engine.base import Op
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    with RichProgressSink("Deploying aws-dev", console=console) as sink:
+        for index in range(9):
+            urn = f"urn:pulumi:dev::p::aws:s3/bucket:Bucket::b{index}"
+            sink.started(urn, "aws:s3/bucket:Bucket", Op.CREATE)
+            sink.finished(urn, "aws:s3/bucket:Bucket", Op.CREATE)
+        drawn = screen.getvalue()  # read inside the block, before the final refresh on exit
+
+    assert "Deploying aws-dev: 9 created; 0 running; 0 failed" in drawn
