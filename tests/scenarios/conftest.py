@@ -25,6 +25,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_moto(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until the moto server answers (60 s at most); a server that exits or never answers is killed and raises."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def moto_process() -> Iterator[str]:
     """``moto_server`` in its own process on 127.0.0.1, as a user would run it for a persistent simulation."""
@@ -35,16 +49,7 @@ def moto_process() -> Iterator[str]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=2).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto_server did not start") from None
-            time.sleep(0.2)
+    wait_for_moto(url, process)
     try:
         yield url
     finally:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.scenarios.conftest import BIN, Home, _free_port
+from tests.scenarios.conftest import BIN, Home, _free_port, wait_for_moto
 
 pytestmark = pytest.mark.scenario
 
@@ -71,14 +69,7 @@ def test_a_plain_moto_server_without_managed_policies_is_refused_before_anything
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=2).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "moto_server did not start"
-                time.sleep(0.2)
+        wait_for_moto(url, plain)
         home = Home(tmp_path / "home", url, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
 
         refused = home.run("deploy-stack", "aws", "--env", "dev", "--simulate")
