@@ -45,11 +45,15 @@ def test_a_terminal_too_narrow_for_a_table_gets_one_record_per_block_with_nothin
     assert lines[-1] == "  region=eu-west-1" and all(len(line) <= 60 for line in lines)
 
 
-def test_the_deploy_summary_keeps_the_kubeconfig_command_on_one_line_in_a_pipe(aws_endpoint: str) -> None:
+def test_the_deploy_summary_and_stack_describe_keep_the_kubeconfig_command_on_one_line_in_a_pipe(aws_endpoint: str) -> None:
     deployed = deploy_cli("aws", "--env", "dev", "--simulate")
 
+    described = cli("stack", "describe", "aws-dev")  # as `provisioner stack describe aws-dev | cat`: stdout is a pipe
+
+    command = "Cluster: aws eks update-kubeconfig --name aws-dev --region eu-west-1 --alias aws-dev"
     assert deployed.exit_code == 0, deployed.stderr
-    assert "Cluster: aws eks update-kubeconfig --name aws-dev --region eu-west-1 --alias aws-dev" in deployed.stdout.splitlines()
+    assert command in deployed.stdout.splitlines()
+    assert described.stdout.splitlines()[-1] == command
 
 
 def test_the_prod_prompt_without_input_refuses_with_exit_2_and_nothing_on_stdout(tmp_path: Path) -> None:

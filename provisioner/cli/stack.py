@@ -1,6 +1,6 @@
 """`provisioner stack ...`: group components into stacks."""
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -87,6 +87,9 @@ def describe(
         for t, c in detail.components.items()
     ]
     render(detail, output, f"Stack {detail.name}", ["type", "component", "flavor", "config", "connector"], rows)
+    if output is OutputFormat.table:
+        for line in _access_hints(detail):
+            print(line)
     pushed = registry.zenml_push(name)
     if pushed is not None:
         info(f"Pushed to ZenML at {pushed['url']} (project {pushed['project']!r}) by {pushed['pushed_by']} at "
@@ -110,6 +113,18 @@ def history(
         for run in runs
     ]
     render(runs, output, f"History of {name}", ["started (UTC)", "kind", "user", "result", "took", "changes", "cost", "error"], rows)
+
+
+def _access_hints(detail: Any) -> list[str]:
+    """How to reach the stack's cluster, when its orchestrator runs on EKS through an AWS connector."""
+    from provisioner.registry.models import ComponentType
+
+    orchestrator = detail.components.get(ComponentType.ORCHESTRATOR)
+    connector = orchestrator.connector if orchestrator is not None else None
+    if connector is None or connector.type != "aws" or not orchestrator.config.get("kubernetes_context"):
+        return []
+    cluster, region = orchestrator.config["kubernetes_context"], connector.configuration.get("region")
+    return [f"Cluster: aws eks update-kubeconfig --name {cluster} --region {region} --alias {cluster}"] if region else []
 
 
 @app.command("set-active")
