@@ -110,3 +110,19 @@ def test_progress_is_drawn_as_each_event_arrives_not_at_the_next_timer_tick() ->
         drawn = screen.getvalue()  # read inside the block, before the final refresh on exit
 
     assert "Deploying aws-dev: 9 created; 0 running; 0 failed" in drawn
+
+
+def test_wide_keeps_a_terminal_table_as_wide_as_its_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NarrowTerminal(Console):
+        def __init__(self, **options: object) -> None:
+            options.setdefault("width", 60)
+            super().__init__(force_terminal=True, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_output, "_unclipped_console_class", lambda: NarrowTerminal)
+
+    narrow = _output.stdout_console()
+    monkeypatch.setenv(_output.WIDE_ENV, "1")
+    wide = _output.stdout_console()
+
+    assert (narrow.width, wide.width) == (60, _output.PIPE_WIDTH)
+    assert cli("--wide", "flavor", "list").exit_code == 0

@@ -45,14 +45,20 @@ def _plain(data: Any) -> Any:
 PIPE_WIDTH = 4096
 
 
+WIDE_ENV = "PROVISIONER_WIDE"  # set by --wide: tables as wide as their values, even on a narrow terminal
+
+
 def stdout_console(soft_wrap: bool = False) -> Any:
-    """A rich console on stdout: the terminal's width on a terminal, no hard wrapping anywhere else.
+    """A rich console on stdout: the terminal's width on a terminal, no hard wrapping anywhere else
+    (nor on a terminal with ``--wide``).
 
     Its tables never cut a value: every column folds a long one inside its cell instead.
     """
+    import os
+
     console_class = _unclipped_console_class()
     console = console_class(highlight=False, soft_wrap=soft_wrap)
-    if not console.is_terminal:
+    if not console.is_terminal or os.environ.get(WIDE_ENV) == "1":
         console = console_class(highlight=False, soft_wrap=soft_wrap, width=PIPE_WIDTH)
     return console
 

@@ -11,6 +11,19 @@ app = new_app(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+@app.callback()
+def _options(
+    wide: bool = typer.Option(False, "--wide", help="Tables as wide as their values, even on a narrow terminal (no folding)."),
+) -> None:
+    """Manage the stack components, connectors, stacks and secrets that deploy-stack registers."""
+    if wide:
+        import os
+
+        from provisioner.cli._output import WIDE_ENV
+
+        os.environ[WIDE_ENV] = "1"
+
+
 app.add_typer(component.app, name="component")
 app.add_typer(stack.app, name="stack")
 app.add_typer(connector.app, name="connector")
