@@ -126,3 +126,15 @@ def test_wide_keeps_a_terminal_table_as_wide_as_its_values(monkeypatch: pytest.M
 
     assert (narrow.width, wide.width) == (60, _output.PIPE_WIDTH)
     assert cli("--wide", "flavor", "list").exit_code == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`provisioner flavor list --output json | true`: exit 141 (SIGPIPE's), no 'internal error' on stderr."""
+    env = {**os.environ, "PROVISIONER_HOME": str(tmp_path)}
+    program = str(Path(sys.executable).parent / "provisioner")
+
+    done = subprocess.run(f"'{program}' flavor list --output json | true; echo $? ${{PIPESTATUS[0]}}", shell=True,
+                          executable="/bin/bash", env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.stdout.split() == ["0", "141"]
+    assert done.stderr == ""
