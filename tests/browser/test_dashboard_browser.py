@@ -74,12 +74,23 @@ def _secret_values() -> list[str]:
     return values
 
 
+def _click_and_wait(driver: Any, css: str) -> None:
+    """Click what ``css`` finds and wait until the next page has replaced this one (Chromium navigates asynchronously)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+
+
 def _sign_in(driver: Any, url: str, token: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{url}/login")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+    _click_and_wait(driver, "form[action='/login'] button[type=submit]")
 
 
 def _shoot(driver: Any, name: str, size: tuple[int, int], folder: Path) -> Path:
@@ -108,7 +119,7 @@ def test_admin_and_member_use_the_dashboard_in_chromium(deployed: tuple[RunningS
     assert browser.find_element(By.ID, "env-prod").text.startswith("prod")
 
     # aws-staging: components, connector, deployment and cost.
-    browser.find_element(By.LINK_TEXT, "aws-staging").click()
+    _click_and_wait(browser, "a[href='/stacks/aws-staging']")
     page = browser.find_element(By.TAG_NAME, "main").text
     sources.append(browser.page_source)
     shots += [_shoot(browser, "stack-desktop", DESKTOP, tmp_path), _shoot(browser, "stack-phone", PHONE, tmp_path)]
@@ -118,13 +129,13 @@ def test_admin_and_member_use_the_dashboard_in_chromium(deployed: tuple[RunningS
     assert "deploy (simulated) admin succeeded" in history and "66 create" in history and "/month" in history
 
     # Verify the connector: the server assumes its role on the moto server and checks what it reaches.
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/connectors/aws-staging-aws/verify'] button").click()
+    _click_and_wait(browser, "form[action$='/connectors/aws-staging-aws/verify'] button")
     verdict = browser.find_element(By.CSS_SELECTOR, ".verify").text
     sources.append(browser.page_source)
     assert verdict.startswith("Verification passed as arn:aws:sts::123456789012:assumed-role/")
     assert "aws-staging-artifacts-bucket" in verdict and "yes" in verdict
 
-    browser.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    _click_and_wait(browser, "form.signout button")
     assert browser.current_url.endswith("/login")
 
     # bob, a member: kubernetes-dev yes, the prod stack restricted to admin no; its URL is a 403, audited.
@@ -136,7 +147,7 @@ def test_admin_and_member_use_the_dashboard_in_chromium(deployed: tuple[RunningS
     sources.append(browser.page_source)
     assert member_links == {"aws-staging", "kubernetes-dev"}
     assert "Not allowed" in refusal and "stack 'aws-prod' is restricted to admin; 'bob' may not use it" in refusal
-    browser.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    _click_and_wait(browser, "form.signout button")
 
     _sign_in(browser, server.url, server.admin_token)
     browser.get(f"{server.url}/audit?user=bob&result=denied")
