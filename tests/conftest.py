@@ -80,16 +80,19 @@ def demo_recipe(plugin_site: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """A moto server on loopback for the whole run; tests reset it before use."""
+    """A moto server on loopback for the whole run, as lean as the product's (tests reset it before use)."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    from provisioner.engine.emulators.moto_lean import lean_moto
+
+    with lean_moto():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
 
 
 @pytest.fixture()

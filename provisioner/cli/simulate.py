@@ -31,6 +31,9 @@ def serve(
 ) -> None:
     """Serve moto on 127.0.0.1 as the recipes need it (AWS-managed policies loaded) until Ctrl-C.
 
+    Like the in-process simulation it loads no default AMIs (no recipe looks one up); set
+    MOTO_EC2_LOAD_DEFAULT_AMIS=true to have them.
+
     Prints the export lines to paste (or eval) on stdout; several stacks, and several homes, can share it.
     """
     import logging
@@ -43,16 +46,19 @@ def serve(
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    host, bound = server.get_host_and_port()
-    for line in export_lines(f"http://{host}:{bound}", region):
-        print(line, flush=True)
-    info(f"moto is serving on http://{host}:{bound} with AWS-managed policies; Ctrl-C stops it (and forgets everything).")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        stop.wait()
-    finally:
-        server.stop()
+    from provisioner.engine.emulators.moto_lean import lean_moto
+
+    with lean_moto():  # for the server's lifetime: shared botocore data, no default AMIs unless chosen
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        host, bound = server.get_host_and_port()
+        for line in export_lines(f"http://{host}:{bound}", region):
+            print(line, flush=True)
+        info(f"moto is serving on http://{host}:{bound} with AWS-managed policies; Ctrl-C stops it (and forgets everything).")
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        try:
+            stop.wait()
+        finally:
+            server.stop()

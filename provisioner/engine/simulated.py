@@ -83,7 +83,9 @@ def aws_emulation(region: str) -> Iterator[str]:
         else:
             from moto import mock_aws
 
-            with mock_aws():
+            from provisioner.engine.emulators.moto_lean import lean_moto
+
+            with lean_moto(), mock_aws():
                 yield "in-process moto (gone when this command ends; set AWS_ENDPOINT_URL to keep it)"
     finally:
         for key, value in saved.items():

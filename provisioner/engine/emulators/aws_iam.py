@@ -35,6 +35,27 @@ def _moto_aws_managed_policies() -> dict[str, Any]:
     return dict(json.loads(aws_managed_policies_data))
 
 
+@lru_cache(maxsize=64)
+def moto_aws_managed_policy(policy_name: str) -> dict[str, Any] | None:
+    """One AWS-managed policy from moto's copy, decoding only its entry (the whole copy is 1,500 policies)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data as data
+
+    # moto writes one top-level key per line, indented by one space; anything else falls back to a full parse.
+    key = f'\n "{policy_name}":'
+    at = data.find(key)
+    if at >= 0:
+        start = at + len(key)
+        while data[start].isspace():
+            start += 1
+        try:
+            value, _ = json.JSONDecoder().raw_decode(data, start)
+            return dict(value)
+        except ValueError:
+            pass
+    found = _moto_aws_managed_policies().get(policy_name)
+    return dict(found) if found is not None else None
+
+
 def ensure_aws_managed_policy(policy_arn: str, ctx: EmulationContext) -> bool:
     """Load one AWS-managed policy into this process's moto IAM backend, from moto's own copy.
 
@@ -45,7 +66,7 @@ def ensure_aws_managed_policy(policy_arn: str, ctx: EmulationContext) -> bool:
     if not policy_arn.startswith(AWS_MANAGED_POLICY_PREFIX):
         return False
     path, _, policy_name = policy_arn[len(AWS_MANAGED_POLICY_PREFIX) :].rpartition("/")
-    data = _moto_aws_managed_policies().get(policy_name)
+    data = moto_aws_managed_policy(policy_name)
     if data is None or data.get("Path", "/") != f"/{path}/".replace("//", "/"):
         return False
     return load_into_this_process(policy_name, data, str(ctx.aws("sts").get_caller_identity()["Account"]))
@@ -88,7 +109,9 @@ def require_managed_policies(region: str, endpoint: str) -> None:
                 raise
         if attempt == 0:
             account = str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
-            load_into_this_process(PROBE_POLICY, _moto_aws_managed_policies()[PROBE_POLICY], account)
+            probe = moto_aws_managed_policy(PROBE_POLICY)
+            if probe is not None:
+                load_into_this_process(PROBE_POLICY, probe, account)
     raise EngineUnavailableError(
         f"the moto server at {endpoint} has no AWS-managed policies, which the recipes attach: start it with "
         "MOTO_IAM_LOAD_MANAGED_POLICIES=true (moto_server), or use `provisioner simulate serve`; nothing was created"
