@@ -168,3 +168,87 @@ def test_an_older_client_on_a_newer_schema_exits_2_naming_the_version_to_install
         f"error: the registry's schema is at revision 0099, newer than this provisioner knows (up to {schema.HEAD}): "
         "install provisioner>=0.9.0 (pip install -U provisioner)"
     ]
+
+
+def _schema_of(url: str) -> dict[str, Any]:
+    """Every table's columns (type, nullability, server default), keys, indexes and constraints, by name."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    inspector = inspect(engine)
+    described: dict[str, Any] = {}
+    for name in sorted(inspector.get_table_names()):
+        described[name] = {
+            # sorted: a column a migration added comes last in its table, where the model may declare it earlier
+            "columns": sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in inspector.get_columns(name)),
+            "primary key": inspector.get_pk_constraint(name)["constrained_columns"],
+            "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(name)),
+            "unique": sorted((u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(name)),
+            "foreign keys": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"])) for f in inspector.get_foreign_keys(name)
+            ),
+        }
+    engine.dispose()
+    return described
+
+
+def _migrated_the_long_way(url: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(schema.migrations_config(connection), schema.HEAD)
+        schema._write_schema_setting(connection)
+    engine.dispose()
+
+
+def _assert_created_equals_migrated(created_url: str, migrated_url: str) -> None:
+    created, migrated = _schema_of(created_url), _schema_of(migrated_url)
+    assert sorted(created) == sorted(migrated)
+    for table in migrated:
+        assert created[table] == migrated[table], table
+    assert raw_rows(created_url, include_audit=True) == raw_rows(migrated_url, include_audit=True)  # the data migrations' rows too
+
+
+def test_a_new_sqlite_registry_is_created_at_head_exactly_as_the_migrations_build_it(tmp_path: Path) -> None:
+    from provisioner.registry.store import Store
+
+    created, migrated = f"sqlite:///{tmp_path / 'created.db'}", f"sqlite:///{tmp_path / 'migrated.db'}"
+    Store(created)
+    _migrated_the_long_way(migrated)
+    _assert_created_equals_migrated(created, migrated)
+    with sqlite3.connect(tmp_path / "created.db") as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(schema.HEAD,)]
+
+
+def test_a_new_postgresql_registry_is_created_at_head_exactly_as_the_migrations_build_it() -> None:
+    url = os.environ.get(POSTGRES_URL_ENV, "")
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set; .ci/run starts PostgreSQL and sets it")
+    from sqlalchemy import create_engine, text
+
+    from provisioner.registry.store import Store
+
+    Store(url).drop_all()
+    _migrated_the_long_way(url)
+    migrated = _schema_of(url)
+    migrated_rows = raw_rows(url, include_audit=True)
+    Store(url).drop_all()
+    Store(url)  # an empty database: created at HEAD without Alembic
+    assert _schema_of(url) == migrated
+    assert raw_rows(url, include_audit=True) == migrated_rows  # the data migrations' rows too (the audit head)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == schema.HEAD
+    engine.dispose()
+    Store(url).drop_all()
+
+
+def test_a_new_registry_is_created_without_importing_alembic(tmp_path: Path) -> None:
+    code = (
+        "import sys; from provisioner.registry.store import Store; Store(sys.argv[1]); "
+        "print('alembic' in sys.modules)"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'new.db'}"], capture_output=True, text=True, check=True)
+    assert fresh.stdout == "False\n"

@@ -37,6 +37,11 @@ class _Base(DeclarativeBase):
     pass
 
 
+def schema_metadata() -> Any:
+    """The tables of the registry as the models declare them (the migrations build the same; a test checks)."""
+    return _Base.metadata
+
+
 class _Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
@@ -52,7 +57,7 @@ class _ConnectorRow(_Timestamps, _Base):
     resource_types: Mapped[list[str]] = mapped_column(JSON)
     env: Mapped[str | None] = mapped_column(String(64), nullable=True)
     labels: Mapped[dict[str, str]] = mapped_column(JSON)
-    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default="0")  # as migration 0003 adds it
 
 
 class _ComponentRow(_Timestamps, _Base):
@@ -104,7 +109,7 @@ class _UserRow(_Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=_now)
-    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default="0")  # as migration 0003 adds it
 
 
 class _TokenRow(_Base):
@@ -131,6 +136,7 @@ class _StackAccessRow(_Base):
 
 class _AuditRow(_Base):
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("seq", name="uq_audit_log_seq"),)  # the name migration 0003 gave it
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=_now, index=True)
     user: Mapped[str] = mapped_column(String(128), index=True)
@@ -138,9 +144,9 @@ class _AuditRow(_Base):
     target: Mapped[str] = mapped_column(String(200))
     result: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
-    seq: Mapped[int | None] = mapped_column(unique=True, nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64), default="")
-    hash: Mapped[str] = mapped_column(String(64), default="")
+    seq: Mapped[int | None] = mapped_column(nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class _AuditHeadRow(_Base):
