@@ -3,8 +3,9 @@
 Usage: python benchmarks/cli_speed.py [--runs 7] [--only help|deploy]
 
 Runs alternate (floor, command, floor, command, ...) so both see the same machine state; each
-command runs in a fresh PROVISIONER_HOME (and in-process moto: AWS_ENDPOINT_URL is unset). The
-floors:
+command runs in a fresh PROVISIONER_HOME, with in-process moto (AWS_ENDPOINT_URL is unset) except in
+the last row, which points the deploy at a running ``provisioner simulate serve`` (warmed by one
+deploy first; each run deploys a stack of its own name, as users sharing one server do). The floors:
   - help: ``python -c "import typer, pydantic"`` (what any typer + pydantic CLI pays to start);
   - deploy: importing what a simulated AWS deploy cannot avoid: pulumi, the pulumi_aws and
     pulumi_kubernetes modules the aws recipe uses, moto and boto3.
@@ -15,6 +16,7 @@ floor and 250 MiB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,10 +55,12 @@ class Series:
     code: int = 0
 
 
-def run_once(argv: list[str], series: Series) -> None:
+def run_once(argv: list[str], series: Series, endpoint: str | None = None) -> None:
     home = tempfile.mkdtemp(prefix="provisioner-bench-")
     env = {**os.environ, "PROVISIONER_HOME": home, "PROVISIONER_USER": "bench"}
     env.pop("AWS_ENDPOINT_URL", None)
+    if endpoint:
+        env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     start = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -65,13 +70,18 @@ def run_once(argv: list[str], series: Series) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def compare(label: str, command: list[str], floor: list[str], runs: int, goal: float) -> str:
+def compare(label: str, command: list[str], floor: list[str], runs: int, goal: float, endpoint: str | None = None) -> str:
+    """With ``endpoint`` (a shared moto server), each run deploys a stack of its own name, as users sharing one would."""
+
+    def named(run: int) -> list[str]:
+        return [*command, "--name", f"bench-{run}"] if endpoint else command
+
     mine, base = Series(), Series()
-    run_once(floor, Series())  # warm the page cache for both
-    run_once(command, Series())
-    for _ in range(runs):
+    run_once(floor, Series())  # warm the page cache for both (and the server's backends)
+    run_once(named(0), Series(), endpoint)
+    for run in range(1, runs + 1):
         run_once(floor, base)
-        run_once(command, mine)
+        run_once(named(run), mine, endpoint)
     median, floor_median = statistics.median(mine.times), statistics.median(base.times)
     ratio = median / floor_median
     verdict = "ok" if ratio <= goal else "OVER"
@@ -99,6 +109,23 @@ def main() -> None:
                       max(3, options.runs // 2), 2.0))
         print(compare("the same, against a floor with moto's backends", argv, [python, "-c", DEPLOY_FLOOR_WITH_BACKENDS],
                       max(3, options.runs // 2), 2.0))
+        with simulate_server() as endpoint:
+            print(compare("the same, against a running `provisioner simulate serve`", argv, [python, "-c", DEPLOY_FLOOR],
+                          max(3, options.runs // 2), 2.0, endpoint))
+
+
+@contextlib.contextmanager
+def simulate_server() -> Iterator[str]:
+    """A ``provisioner simulate serve`` on a free port, for the rows that use one; stopped afterwards."""
+    server = subprocess.Popen([_bin("provisioner"), "simulate", "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().strip()  # export AWS_ENDPOINT_URL=http://127.0.0.1:PORT
+        yield first.partition("=")[2]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
