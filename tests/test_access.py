@@ -28,7 +28,7 @@ def team(store_url: str) -> str:
         ("component", "register", "orch", "-t", "orchestrator", "-f", "local", "--env", "prod"),
         ("component", "register", "prod-bucket", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://prod", "--connector", "aws-prod", "--env", "prod"),
         ("stack", "register", "prod", "-c", "orch", "-c", "prod-bucket", "--env", "prod"),
-        ("secret", "set", "slack", "token=xoxb-1"),
+        ("secret", "set", "--value-in-args", "slack", "token=xoxb-1"),
     ]
     for step in steps:
         result = cli(*step)
@@ -62,7 +62,7 @@ def test_the_first_user_of_a_new_registry_is_admin(store_url: str) -> None:
 ADMIN_ONLY = [
     pytest.param(("connector", "register", "c2", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1"), "registering connectors", id="register-connector"),
     pytest.param(("connector", "delete", "aws-staging"), "deleting connectors", id="delete-connector"),
-    pytest.param(("secret", "set", "db", "password=x"), "storing secrets", id="set-secret"),
+    pytest.param(("secret", "set", "--value-in-args", "db", "password=x"), "storing secrets", id="set-secret"),
     pytest.param(("secret", "delete", "slack"), "deleting secrets", id="delete-secret"),
     pytest.param(("secret", "describe", "slack", "--show-secrets"), "admin role", id="read-secret"),
     pytest.param(("user", "set", MEMBER, "admin"), "changing roles", id="change-role"),

@@ -42,7 +42,7 @@ def _session() -> None:
         (ADMIN, 0, ("connector", "register", "aws-staging", "-t", "aws", "-a", "implicit", "-c", "region=eu-west-1")),
         (ADMIN, 0, ("component", "register", "orch", "-t", "orchestrator", "-f", "local")),
         (ADMIN, 2, ("stack", "register", "dev", "-c", "orch")),  # no artifact store: refused, audited as an error
-        (MEMBER, 2, ("secret", "set", "db", "password=x")),  # members store no secrets: audited as denied
+        (MEMBER, 2, ("secret", "set", "--value-in-args", "db", "password=x")),  # members store no secrets: audited as denied
     ]
     for user, code, step in steps:
         os.environ["PROVISIONER_USER"] = user

@@ -141,7 +141,7 @@ def test_names_with_a_trailing_newline_are_refused(args: tuple[str, ...], messag
     ("args", "message"),
     [
         pytest.param(("component", "register", "local\n", "-t", "orchestrator", "-f", "local"), "field 'name'", id="component"),
-        pytest.param(("secret", "set", "db\n", "password=x"), "invalid secret name 'db\\n'", id="secret"),
+        pytest.param(("secret", "set", "--value-in-args", "db\n", "password=x"), "invalid secret name 'db\\n'", id="secret"),
     ],
 )
 def test_registry_names_with_a_trailing_newline_are_refused(args: tuple[str, ...], message: str) -> None:

@@ -64,7 +64,7 @@ def test_stack_describe_show_secrets_resolves_references(store_url: str) -> None
 
 def test_raw_rows_hold_no_secret_value(store_url: str) -> None:
     _register_example(store_url)
-    assert cli("secret", "set", "slack", f"token={MLFLOW_PASSWORD}-slack").exit_code == 0
+    assert cli("secret", "set", "--value-in-args", "slack", f"token={MLFLOW_PASSWORD}-slack").exit_code == 0
 
     dumped = json.dumps(raw_rows(store_url, include_audit=True), default=str)
 

@@ -11,7 +11,7 @@ from provisioner.secrets import MASK, parse_reference, resolve_references
 
 
 def test_secret_values_are_masked_unless_show_secrets(store_url: str) -> None:
-    assert cli("secret", "set", "slack", "token=xoxb-123", "channel=C42").exit_code == 0
+    assert cli("secret", "set", "--value-in-args", "slack", "token=xoxb-123", "channel=C42").exit_code == 0
 
     masked = cli_json("secret", "describe", "slack")
     shown = cli_json("secret", "describe", "slack", "--show-secrets")
@@ -22,8 +22,8 @@ def test_secret_values_are_masked_unless_show_secrets(store_url: str) -> None:
 
 
 def test_secret_set_merges_keys_and_stores_ciphertext_only(store_url: str) -> None:
-    cli("secret", "set", "db", "user=ml")
-    cli("secret", "set", "db", "password=s3cr3t-value")
+    cli("secret", "set", "--value-in-args", "db", "user=ml")
+    cli("secret", "set", "--value-in-args", "db", "password=s3cr3t-value")
 
     assert cli_json("secret", "describe", "db", "--show-secrets")["values"] == {
         "password": "s3cr3t-value",
@@ -34,7 +34,7 @@ def test_secret_set_merges_keys_and_stores_ciphertext_only(store_url: str) -> No
 
 
 def test_secret_key_file_is_private(isolated_environ: Path) -> None:
-    assert cli("secret", "set", "db", "password=x").exit_code == 0
+    assert cli("secret", "set", "--value-in-args", "db", "password=x").exit_code == 0
 
     key_file = isolated_environ / "secrets.key"
 
@@ -50,7 +50,7 @@ def test_secret_set_prompts_for_a_bare_key_without_echo(store_url: str) -> None:
 
 
 def test_secret_from_another_key_cannot_be_read(isolated_environ: Path) -> None:
-    cli("secret", "set", "db", "password=x")
+    cli("secret", "set", "--value-in-args", "db", "password=x")
     (isolated_environ / "secrets.key").write_bytes(b"A" * 43 + b"=")
 
     result = cli("secret", "describe", "db", "--show-secrets")
@@ -68,3 +68,37 @@ def test_references_resolve_only_when_asked() -> None:
         "uri": "http://m",
         "password": "mlflow/password",
     }
+
+
+def test_a_value_on_the_command_line_is_refused_before_anything_is_stored(store_url: str) -> None:
+    before = raw_rows(store_url)
+
+    result = cli("secret", "set", "db", "user", "password=hunter2-in-argv", input="ml\n")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: password=...: a value on the command line is visible to `ps` and kept in shell history; "
+        "give password alone to be asked, password=@FILE to read it from a file, or add --value-in-args\n"
+    )
+    assert "hunter2" not in result.output
+    assert raw_rows(store_url) == before
+
+
+def test_a_value_read_from_a_file_is_stored_without_its_final_newline(store_url: str, tmp_path: Path) -> None:
+    value_file = tmp_path / "password"
+    value_file.write_text("from-a-file\n", encoding="utf-8")
+
+    result = cli("secret", "set", "db", f"password=@{value_file}")
+
+    assert result.exit_code == 0, result.stderr
+    assert cli_json("secret", "describe", "db", "--show-secrets")["values"] == {"password": "from-a-file"}
+
+
+def test_a_value_file_that_cannot_be_read_exits_2_and_stores_nothing(store_url: str, tmp_path: Path) -> None:
+    before = raw_rows(store_url)
+
+    result = cli("secret", "set", "db", "user", f"password=@{tmp_path / 'missing'}", input="ml\n")
+
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot read the value of 'password' from '{tmp_path / 'missing'}': No such file or directory\n"
+    assert raw_rows(store_url) == before

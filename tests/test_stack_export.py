@@ -29,7 +29,7 @@ def _run(*args: str) -> None:
 
 def _register_example() -> None:
     """A connector with a plain secret (owned) and a reference to a user's secret, three components, a stack."""
-    _run("secret", "set", "aws-creds", f"secret_key={SECRET_KEY_VALUE}", "-l", "team=ml")
+    _run("secret", "set", "--value-in-args", "aws-creds", f"secret_key={SECRET_KEY_VALUE}", "-l", "team=ml")
     _run("connector", "register", "aws-staging", "--type", "aws", "--auth-method", "secret-key",
          "-c", "region=eu-west-1", "-c", f"aws_access_key_id={ACCESS_KEY_ID}",
          "-c", "aws_secret_access_key={{secret:aws-creds.secret_key}}", "--env", "staging", "-l", "team=ml")
@@ -52,8 +52,8 @@ def _delete_example() -> None:
 
 def _recreate_owned_secrets() -> None:
     """What the user does after a delete: store the values of the owned secrets again, by hand."""
-    _run("secret", "set", "component-tracker", f"tracking_password={MLFLOW_PASSWORD}")
-    _run("secret", "set", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
+    _run("secret", "set", "--value-in-args", "component-tracker", f"tracking_password={MLFLOW_PASSWORD}")
+    _run("secret", "set", "--value-in-args", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
 
 
 def _without_timestamps(data: Any) -> Any:
@@ -417,8 +417,8 @@ def test_import_refuses_a_missing_secret_key(store_url: str, tmp_path: Path) -> 
     _register_example()
     path = _exported(tmp_path)
     _delete_example()
-    _run("secret", "set", "component-tracker", "password=wrong-key")
-    _run("secret", "set", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
+    _run("secret", "set", "--value-in-args", "component-tracker", "password=wrong-key")
+    _run("secret", "set", "--value-in-args", "connector-aws-staging", f"aws_access_key_id={ACCESS_KEY_ID}")
 
     _refused(store_url, ("stack", "import", str(path)), "secret 'component-tracker' has no key 'tracking_password'")
 
@@ -547,7 +547,7 @@ def test_import_reports_every_problem_at_once_and_registers_nothing(store_url: s
         "error: cannot import stack 'fresh', nothing was written: component 'orch' already exists; "
         "component 'store': invalid config for flavor 's3' (artifact_store): field 'path': path must start with s3:// (got '/not/s3'); "
         "secret 'mlflow' does not exist (referenced by component 'tracker'): "
-        "create it first (provisioner secret set mlflow password=...)\n"
+        "create it first (provisioner secret set mlflow password)\n"
     )
     assert raw_rows(store_url) == before
 

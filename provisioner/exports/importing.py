@@ -63,7 +63,7 @@ class _Problems:
             keys.append(key)
             by.extend(r for r in referrers if r not in by)
         for secret, (keys, referrers) in absent.items():
-            create = f"provisioner secret set {secret} {' '.join(k + '=...' for k in keys)}"
+            create = f"provisioner secret set {secret} {' '.join(keys)}"
             found.append((NotFoundError, f"secret {secret!r} does not exist{_referenced_by(referrers)}: create it first ({create})"))
         return found
 

@@ -34,7 +34,7 @@ def test_twenty_concurrent_commands_on_a_fresh_home_never_fail_internally(tmp_pa
     commands: list[tuple[str, ...]] = []
     for index in range(10):
         commands.append(("deploy-stack", "demo", "--env", "dev", "--name", f"demo-{index % 5}", "--simulate"))
-        commands.append(("provisioner", "secret", "set", f"team-{index}", f"token=value-{index}"))
+        commands.append(("provisioner", "secret", "set", "--value-in-args", f"team-{index}", f"token=value-{index}"))
     started = time.monotonic()
     processes = [home.start(*command) for command in commands]
     outcomes = [(command, process.wait(timeout=600), process.stderr.read() if process.stderr else "") for command, process in zip(commands, processes)]

@@ -38,7 +38,7 @@ def _team(server: RunningServer) -> str:
     added = cli("user", "add", "bob", "--role", "member", "--output", "json")
     assert added.exit_code == 0, added.stderr
     steps = [
-        ("secret", "set", "team-db", f"password={SECRETS['team-db']}"),
+        ("secret", "set", "--value-in-args", "team-db", f"password={SECRETS['team-db']}"),
         ("connector", "register", "prod-keys", "-t", "aws", "-a", "secret-key", "-c", "region=eu-west-1",
          "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS['prod-key']}", "--env", "prod"),
         ("component", "register", "orch", "-t", "orchestrator", "-f", "local"),

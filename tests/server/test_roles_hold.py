@@ -28,7 +28,7 @@ def _team(server: RunningServer) -> str:
     bob_token = json.loads(added.stdout)["token"]
     steps = [
         ("user", "add", "alice", "--role", "member"),
-        ("secret", "set", "team-db", f"password={SECRETS[0]}"),
+        ("secret", "set", "--value-in-args", "team-db", f"password={SECRETS[0]}"),
         ("connector", "register", "prod-keys", "-t", "aws", "-a", "secret-key", "-c", "region=eu-west-1",
          "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS[1]}", "--env", "prod"),
         ("component", "register", "prod-orch", "-t", "orchestrator", "-f", "local"),
