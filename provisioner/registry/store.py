@@ -771,6 +771,13 @@ class Transaction:
         row = self._session.get(_WebSessionRow, id_hash)
         return (row.token_hash, row.csrf, row.expires_at) if row else None
 
+    def delete_expired_web_sessions(self, now: datetime) -> int:
+        """Remove every sign-in past its expiry; how many."""
+        from sqlalchemy import delete
+
+        result = self._session.execute(delete(_WebSessionRow).where(_WebSessionRow.expires_at <= _naive_utc(now)))
+        return int(result.rowcount or 0)
+
     def delete_web_session(self, id_hash: str) -> bool:
         row = self._session.get(_WebSessionRow, id_hash)
         if row is None:

@@ -51,6 +51,7 @@ def open_session(store: Store, token: str) -> tuple[str, WebSession]:
         user = authenticate_hash(tx, hashed)
         info = tx.token_by_hash(hashed)
         expires = min(_now() + SESSION_LIFETIME, info.expires_at if info is not None else _now())
+        tx.delete_expired_web_sessions(_now())  # each sign-in sweeps the ended ones: the table stays small
         tx.add_web_session(id_hash=_hash(session_id), token_hash=hashed, csrf=csrf, expires_at=expires)
     return session_id, WebSession(user=user, csrf=csrf, id_hash=_hash(session_id))
 
