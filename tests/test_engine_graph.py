@@ -74,3 +74,16 @@ def test_the_plan_json_lists_each_resources_dependencies_by_urn(demo_recipe: obj
     assert bucket["dependencies"] == []
     assert password["dependencies"] == [bucket["urn"]]  # the program's depends_on=[bucket]
     assert bucket["urn"] == "urn:pulumi:dev::provisioner-demo::aws:s3/bucket:Bucket::demo-dev-artifacts"
+
+
+def test_mlflows_data_claim_waits_for_the_default_storage_class_it_binds_to(aws_endpoint: str) -> None:
+    """aws dev keeps MLflow's SQLite on a claim with no class named: it needs the recipe's default class first.
+
+    A depends_on given to the MlflowServer component would not reach the claim (Pulumi components pass
+    no dependencies to their children, pulumi/pulumi#8721), so the claim itself must carry it."""
+    plan = deploy_cli("aws", "--env", "dev", "--simulate", "--plan", "--output", "json")
+
+    assert plan.exit_code == 0, plan.stderr
+    resources = {r["name"]: r for r in json.loads(plan.stdout)["resources"]}
+    claim, storage_class = resources["aws-dev-mlflow-data"], resources["aws-dev-storage-class"]
+    assert storage_class["urn"] in claim["dependencies"]

@@ -162,8 +162,9 @@ class AwsMlopsStack(pulumi.ComponentResource):
                 service_annotations=k8s_defaults.AWS_NLB_SERVICE_ANNOTATIONS,
                 tags=tags,
                 ready_nodes=cluster.node_groups,
+                volume_needs=[storage_class],
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[storage_class]),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         self.vpc_id = network.vpc_id
         self.cluster_name = cluster.cluster_name

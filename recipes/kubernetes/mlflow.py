@@ -39,6 +39,9 @@ class MlflowWiring:
     tags: Mapping[str, str] = field(default_factory=dict)
     # The node groups or pools the pods run on: the Deployment waits for ready pods, so it needs them first.
     ready_nodes: Sequence[pulumi.Resource] = ()
+    # What the SQLite volume's claim binds through, e.g. the default StorageClass the stack makes. Given to the
+    # claim itself: a component's depends_on does not reach its children (pulumi/pulumi#8721).
+    volume_needs: Sequence[pulumi.Resource] = ()
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -139,7 +142,7 @@ class MlflowServer(pulumi.ComponentResource):
             self._metadata("data"),
             size=self._settings.storage_size,
             storage_class=self._settings.storage_class,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._wiring.volume_needs)),
         )
 
     def _container(self, secret: k8s.core.v1.Secret) -> k8s.core.v1.ContainerArgs:
