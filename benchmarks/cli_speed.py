@@ -1,6 +1,9 @@
 """Each command against its floor, as whole processes in the same run: medians, ratios, peak memory.
 
-Usage: python benchmarks/cli_speed.py [--runs 7] [--only help|deploy]
+Usage: python benchmarks/cli_speed.py [--runs 7] [--only help|deploy|warm]
+
+``--only warm`` times the deploy's own work instead: in one process, after a first deploy has imported
+and started everything, the median of further deploys (each in a fresh home, in-process moto).
 
 Runs alternate (floor, command, floor, command, ...) so both see the same machine state; each
 command runs in a fresh PROVISIONER_HOME, with in-process moto (AWS_ENDPOINT_URL is unset) except in
@@ -93,9 +96,12 @@ def compare(label: str, command: list[str], floor: list[str], runs: int, goal: f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--only", choices=["help", "deploy"])
+    parser.add_argument("--only", choices=["help", "deploy", "warm"])
     options = parser.parse_args()
     python = sys.executable
+    if options.only == "warm":
+        print(warm_deploys(options.runs))
+        return
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{options.runs} alternating runs each, medians")
     print("| command | median | floor | ratio | peak memory |")
@@ -112,6 +118,26 @@ def main() -> None:
         with simulate_server() as endpoint:
             print(compare("the same, against a running `provisioner simulate serve`", argv, [python, "-c", DEPLOY_FLOOR],
                           max(3, options.runs // 2), 2.0, endpoint))
+
+
+def warm_deploys(runs: int) -> str:
+    """The median of ``runs`` simulated aws-staging deploys in this process, after one that warms it up."""
+    from typer.testing import CliRunner
+
+    from provisioner.cli.deploy import deploy_app
+
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ["PROVISIONER_USER"] = "bench"
+    times: list[float] = []
+    for run in range(runs + 1):
+        os.environ["PROVISIONER_HOME"] = tempfile.mkdtemp(prefix="provisioner-bench-")
+        start = time.perf_counter()
+        result = CliRunner().invoke(deploy_app, ["aws", "--env", "staging", "--simulate"])
+        if result.exit_code != 0:
+            return f"deploy {run} failed (exit {result.exit_code}): {result.stderr.strip().splitlines()[-1:]}"
+        if run:
+            times.append(time.perf_counter() - start)
+    return f"a simulated aws-staging deploy with everything imported and started: median {statistics.median(times):.2f} s of {runs}"
 
 
 @contextlib.contextmanager
