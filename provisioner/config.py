@@ -166,6 +166,31 @@ def _check_path(model: type[BaseModel], path: Sequence[str], full: str) -> Any:
     return annotation
 
 
+def _is_secret_setting(model: type[BaseModel], path: Sequence[str]) -> bool:
+    """Whether the setting ``path`` names (a valid path) is marked secret in its model."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None or part not in current.model_fields:
+            return False
+        info = current.model_fields[part]
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"):
+            return True
+        current = _model_in(info.annotation)
+    return False
+
+
+def _secret_from_file(key: str, raw: str) -> str:
+    """A secret setting given to --set: only as KEY=@FILE, never as a value on the command line."""
+    if not raw.startswith("@") or len(raw) < 2:
+        raise InputError(
+            f"--set {key}=...: a secret setting on the command line is visible to `ps` and kept in shell history; "
+            f"give --set {key}=@FILE to read it from a file, or put it in the --file config"
+        )
+    from provisioner.paths import read_value_file
+
+    return read_value_file(raw[1:], f"--set {key}")
+
+
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
@@ -232,6 +257,8 @@ def resolve_request(
         path, value = parse_set(assignment)
         if _check_path(recipe.args_model, path, assignment.partition("=")[0]) is str:
             value = assignment.partition("=")[2]  # as typed: YAML would read 1.30 as the number 1.3
+        if _is_secret_setting(recipe.args_model, path) and value != "":
+            value = _secret_from_file(".".join(path), assignment.partition("=")[2])
         _assign(merged, path, value)
     if context is not None:
         if recipe.context_field is None:

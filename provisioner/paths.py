@@ -190,3 +190,18 @@ def create_private_file_once(path: Path, data: bytes) -> None:
             pass
     finally:
         os.unlink(temporary)
+
+
+def read_value_file(path: str, what: str) -> str:
+    """A value a user keeps in a file (``KEY=@FILE``): its text without the last newline.
+
+    Raises:
+        InputError: the file cannot be read, naming ``what`` and the reason.
+    """
+    from provisioner.errors import InputError
+
+    try:
+        return Path(path).read_text(encoding="utf-8").removesuffix("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(f"cannot read {what} from {path!r}: {reason}") from None

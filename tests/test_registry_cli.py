@@ -16,15 +16,15 @@ def _register_example(store_url: str) -> None:
     """A connector with a secret, three components (one linked, one with a secret) and a stack."""
     steps = [
         ("connector", "register", "aws-staging", "--type", "aws", "--auth-method", "secret-key",
-         "-c", "region=eu-west-1", "-c", "aws_access_key_id=AKIAEXAMPLE",
-         "-c", f"aws_secret_access_key={SECRET_KEY_VALUE}", "--env", "staging"),
+         "-c", "region=eu-west-1", "--value-in-args", "-c", "aws_access_key_id=AKIAEXAMPLE",
+         "--value-in-args", "-c", f"aws_secret_access_key={SECRET_KEY_VALUE}", "--env", "staging"),
         ("component", "register", "k8s", "-t", "orchestrator", "-f", "kubernetes",
          "-c", "kubernetes_context=staging", "-c", "namespace=pipelines", "--connector", "aws-staging"),
         ("component", "register", "bucket", "-t", "artifact_store", "-f", "s3",
          "-c", "path=s3://team-artifacts", "--connector", "aws-staging", "-l", "env=staging"),
         ("component", "register", "tracker", "-t", "experiment_tracker", "-f", "mlflow",
          "-c", "tracking_uri=https://mlflow.example.com", "-c", "tracking_username=admin",
-         "-c", f"tracking_password={MLFLOW_PASSWORD}"),
+         "--value-in-args", "-c", f"tracking_password={MLFLOW_PASSWORD}"),
         ("stack", "register", "staging", "-c", "k8s", "-c", "bucket", "-c", "tracker"),
     ]
     for step in steps:
@@ -112,7 +112,7 @@ BAD_INPUTS = [
     pytest.param(("component", "register", "x", "-t", "experiment_tracker", "-f", "mlflow", "-c", "tracking_uri=http://m", "-c", "tracking_password={{secret:ghost.password}}"), "secret 'ghost', which does not exist", id="unknown-secret-reference"),
     pytest.param(("component", "register", "x", "-t", "orchestrator", "-f", "local", "--connector", "aws-staging"), "cannot use a service connector", id="flavor-without-connector"),
     pytest.param(("connector", "register", "c2", "-t", "aws", "-a", "password"), "unknown auth method 'password'", id="unknown-auth-method"),
-    pytest.param(("connector", "register", "c2", "-t", "kubernetes", "-a", "token", "-c", "server=https://k", "-c", "token=t", "-r", "s3-bucket"), "not offered by kubernetes", id="wrong-resource-type"),
+    pytest.param(("connector", "register", "c2", "-t", "kubernetes", "-a", "token", "-c", "server=https://k", "--value-in-args", "-c", "token=t", "-r", "s3-bucket"), "not offered by kubernetes", id="wrong-resource-type"),
     pytest.param(("component", "delete", "bucket"), "used by stack(s) staging", id="delete-component-in-use"),
     pytest.param(("connector", "delete", "aws-staging"), "used by component(s) bucket, k8s", id="delete-connector-in-use"),
     pytest.param(("secret", "delete", "component-tracker"), "referenced by component 'tracker'", id="delete-secret-in-use"),
@@ -141,7 +141,7 @@ def test_bad_input_exits_2_names_the_problem_and_leaves_registry_unchanged(
 def test_component_update_revalidates_and_moves_secret_values(store_url: str) -> None:
     _register_example(store_url)
 
-    result = cli("component", "update", "tracker", "-c", "tracking_password=rotated-value", "-l", "team=ml")
+    result = cli("component", "update", "tracker", "--value-in-args", "-c", "tracking_password=rotated-value", "-l", "team=ml")
 
     assert result.exit_code == 0, result.stderr
     described = cli_json("component", "describe", "tracker", "--show-secrets")

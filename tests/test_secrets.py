@@ -77,7 +77,7 @@ def test_a_value_on_the_command_line_is_refused_before_anything_is_stored(store_
 
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: password=...: a value on the command line is visible to `ps` and kept in shell history; "
+        "error: password=...: a secret value on the command line is visible to `ps` and kept in shell history; "
         "give password alone to be asked, password=@FILE to read it from a file, or add --value-in-args\n"
     )
     assert "hunter2" not in result.output

@@ -31,7 +31,7 @@ def _register_example() -> None:
     """A connector with a plain secret (owned) and a reference to a user's secret, three components, a stack."""
     _run("secret", "set", "--value-in-args", "aws-creds", f"secret_key={SECRET_KEY_VALUE}", "-l", "team=ml")
     _run("connector", "register", "aws-staging", "--type", "aws", "--auth-method", "secret-key",
-         "-c", "region=eu-west-1", "-c", f"aws_access_key_id={ACCESS_KEY_ID}",
+         "-c", "region=eu-west-1", "--value-in-args", "-c", f"aws_access_key_id={ACCESS_KEY_ID}",
          "-c", "aws_secret_access_key={{secret:aws-creds.secret_key}}", "--env", "staging", "-l", "team=ml")
     _run("component", "register", "k8s", "-t", "orchestrator", "-f", "kubernetes",
          "-c", "kubernetes_context=staging", "-c", "namespace=pipelines", "--connector", "aws-staging")
@@ -39,7 +39,7 @@ def _register_example() -> None:
          "-c", "path=s3://team-artifacts", "--connector", "aws-staging", "-l", "env=staging")
     _run("component", "register", "tracker", "-t", "experiment_tracker", "-f", "mlflow",
          "-c", "tracking_uri=https://mlflow.example.com", "-c", "tracking_username=admin",
-         "-c", f"tracking_password={MLFLOW_PASSWORD}", "-l", "team=ml")
+         "--value-in-args", "-c", f"tracking_password={MLFLOW_PASSWORD}", "-l", "team=ml")
     _run("stack", "register", "staging", "-c", "k8s", "-c", "bucket", "-c", "tracker", "--env", "staging", "-l", "team=ml")
 
 
@@ -100,7 +100,7 @@ def test_round_trip_reproduces_the_stack_exactly(store_url: str, tmp_path: Path,
     assert _secret_owners() == owners_before
     assert "owned by component 'tracker' again" in result.stderr
     # and ownership behaves as before: updating the password goes to the owned secret
-    _run("component", "update", "tracker", "-c", "tracking_password=rotated")
+    _run("component", "update", "tracker", "--value-in-args", "-c", "tracking_password=rotated")
 
 
 def test_export_holds_the_whole_stack_with_references_and_secret_names_only(store_url: str) -> None:

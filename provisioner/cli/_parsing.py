@@ -1,10 +1,13 @@
 """Parsing of KEY=VALUE arguments given on the command line."""
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+import typer
 
 from provisioner.errors import InputError
+from provisioner.paths import read_value_file
 
 
 def parse_pairs(pairs: Iterable[str], what: str, *, json_values: bool = True) -> dict[str, Any]:
@@ -27,3 +30,55 @@ def _decode(value: str) -> Any:
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON value {value!r}: {exc.msg}") from None
     return value
+
+
+ValueInArgsOption = Annotated[
+    bool,
+    typer.Option("--value-in-args", help="Take secret values as KEY=VALUE too: they are then visible to `ps` and kept in shell history."),
+]
+
+
+def parse_with_secrets(
+    pairs: Iterable[str],
+    what: str,
+    *,
+    is_secret: Callable[[str], bool],
+    value_in_args: bool,
+    json_values: bool = True,
+    ask_prefix: str = "",
+    flag: str = "",
+) -> dict[str, Any]:
+    """KEY=VALUE pairs where the value of a secret key never has to be on the command line.
+
+    A secret key alone asks for its value without echo (or reads a line of stdin); KEY=@FILE reads the
+    value from FILE (without its last newline); a ``{{secret:NAME.KEY}}`` reference is no secret. A plain
+    secret value is taken only with --value-in-args. Every pair is checked before anything is asked.
+
+    Raises:
+        InputError: a malformed pair, an unreadable FILE, or a plain secret value without --value-in-args.
+    """
+    from provisioner.secrets import parse_reference
+
+    result: dict[str, Any] = {}
+    to_ask: list[str] = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not key or (not sep and not is_secret(key)):
+            raise InputError(f"{what} must be KEY=VALUE (got {pair!r})")
+        if not is_secret(key):
+            result[key] = _decode(value) if json_values else value
+        elif not sep:
+            to_ask.append(key)
+        elif value_in_args or value == "" or parse_reference(value) is not None:
+            result[key] = value
+        elif value.startswith("@") and len(value) > 1:
+            result[key] = read_value_file(value[1:], f"the value of {key!r}")
+        else:
+            raise InputError(
+                f"{flag}{key}=...: a secret value on the command line is visible to `ps` and kept in shell history; "
+                f"give {flag}{key} alone to be asked, {flag}{key}=@FILE to read it from a file, or add --value-in-args"
+            )
+    for key in to_ask:
+        result[key] = typer.prompt(f"{ask_prefix}{key}", hide_input=True, err=True)
+    return result

@@ -1,6 +1,6 @@
 """`provisioner component ...`: register, inspect, change and remove stack components."""
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -9,7 +9,7 @@ from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, print_json, render
-from provisioner.cli._parsing import parse_pairs
+from provisioner.cli._parsing import ValueInArgsOption, parse_pairs, parse_with_secrets
 
 app = new_app(help="Register and manage stack components.", no_args_is_help=True)
 
@@ -17,6 +17,22 @@ ConfigOption = Annotated[
     Optional[list[str]], typer.Option("--config", "-c", help="KEY=VALUE of the flavor's config; repeat.")
 ]
 LabelOption = Annotated[Optional[list[str]], typer.Option("--label", "-l", help="KEY=VALUE label; repeat.")]
+
+
+def _flavor_secrets(component_type: object, flavor: str) -> set[str]:
+    """The secret settings of a flavor; none when it is unknown (the registry then refuses it, naming why)."""
+    from provisioner.errors import NotFoundError
+    from provisioner.registry.flavors import FlavorRegistry
+    from provisioner.registry.models import ComponentType
+
+    try:
+        return set(FlavorRegistry.load().get(ComponentType(component_type), flavor).config_class.secret_fields())
+    except (ValueError, NotFoundError):  # an unknown type or flavor: validation refuses it, naming the known ones
+        return set()
+
+
+def _config(pairs: Optional[list[str]], secrets: set[str], value_in_args: bool) -> dict[str, Any]:
+    return parse_with_secrets(pairs or [], "--config", is_secret=secrets.__contains__, value_in_args=value_in_args, flag="-c ")
 
 
 @app.command("register")
@@ -30,8 +46,13 @@ def register(
     label: LabelOption = None,
     connector: Annotated[Optional[str], typer.Option("--connector", help="Service connector to link.")] = None,
     env: Annotated[Optional[str], typer.Option("--env", help="Environment (dev, staging, prod, ...).")] = None,
+    value_in_args: ValueInArgsOption = False,
 ) -> None:
-    """Register a component; its config is validated against the flavor's schema."""
+    """Register a component; its config is validated against the flavor's schema.
+
+    A secret setting (e.g. tracking_password) is given as -c KEY alone (asked without echo), -c KEY=@FILE,
+    or a {{secret:NAME.KEY}} reference; a plain value only with --value-in-args.
+    """
     from provisioner.registry.models import ComponentSpec
     from provisioner.registry.validation import validate_or_raise
 
@@ -41,7 +62,7 @@ def register(
             "name": name,
             "type": component_type,
             "flavor": flavor,
-            "config": parse_pairs(config or [], "--config"),
+            "config": _config(config, _flavor_secrets(component_type, flavor), value_in_args),
             "labels": {**parse_pairs(label or [], "--label", json_values=False), **({"env": env} if env else {})},
             "connector": connector,
         },
@@ -94,11 +115,16 @@ def update(
     connector: Annotated[Optional[str], typer.Option("--connector", help="Link this connector.")] = None,
     no_connector: Annotated[bool, typer.Option("--no-connector", help="Unlink the connector.")] = False,
     output: OutputOption = OutputFormat.table,
+    value_in_args: ValueInArgsOption = False,
 ) -> None:
-    """Change config values, labels or the connector of a component."""
+    """Change config values, labels or the connector of a component (secret settings as in register)."""
     registry = open_registry()
+    secrets: set[str] = set()
+    if config:
+        current = registry.get_component(name)
+        secrets = _flavor_secrets(current.type, current.flavor)
     changes: dict[str, object] = {
-        "config": parse_pairs(config or [], "--config"),
+        "config": _config(config, secrets, value_in_args),
         "labels": parse_pairs(label or [], "--label", json_values=False),
     }
     if no_connector:

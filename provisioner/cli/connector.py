@@ -8,7 +8,7 @@ from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, print_json, render
-from provisioner.cli._parsing import parse_pairs
+from provisioner.cli._parsing import ValueInArgsOption, parse_pairs, parse_with_secrets
 
 if TYPE_CHECKING:
     from provisioner.registry.models import ResourceType
@@ -32,10 +32,22 @@ def register(
     ] = None,
     env: Annotated[Optional[str], typer.Option("--env", help="Environment label, e.g. staging.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="KEY=VALUE label; repeat.")] = None,
+    value_in_args: ValueInArgsOption = False,
 ) -> None:
-    """Register a connector; secret settings go to the secret store and are kept as references."""
+    """Register a connector; secret settings go to the secret store and are kept as references.
+
+    A secret setting (e.g. aws_secret_access_key) is given as -c KEY alone (asked without echo),
+    -c KEY=@FILE, or a {{secret:NAME.KEY}} reference; a plain value only with --value-in-args.
+    """
+    from provisioner.errors import InputError
+    from provisioner.registry.connector_schemas import config_class_for
     from provisioner.registry.models import ConnectorSpec
     from provisioner.registry.validation import validate_or_raise
+
+    try:
+        secrets = set(config_class_for(connector_type, auth_method).secret_fields())
+    except InputError:  # an unknown type or method: validation refuses it, naming the known ones
+        secrets = set()
 
     spec = validate_or_raise(
         ConnectorSpec,
@@ -43,7 +55,9 @@ def register(
             "name": name,
             "type": connector_type,
             "auth_method": auth_method,
-            "configuration": parse_pairs(config or [], "--config"),
+            "configuration": parse_with_secrets(
+                config or [], "--config", is_secret=secrets.__contains__, value_in_args=value_in_args, flag="-c "
+            ),
             "resource_types": resource_type or [],
             "env": env,
             "labels": parse_pairs(label or [], "--label", json_values=False),

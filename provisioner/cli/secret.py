@@ -8,7 +8,7 @@ from provisioner.cli._app import new_app
 from provisioner.cli._context import open_registry
 from provisioner.cli._errors import report_errors
 from provisioner.cli._output import OutputFormat, OutputOption, ShowSecretsOption, info, render
-from provisioner.cli._parsing import parse_pairs
+from provisioner.cli._parsing import ValueInArgsOption, parse_pairs, parse_with_secrets
 
 app = new_app(help="Store and manage secrets.", no_args_is_help=True)
 
@@ -23,45 +23,14 @@ def set_secret(
     ],
     *,
     label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="KEY=VALUE label; repeat.")] = None,
-    value_in_args: Annotated[
-        bool,
-        typer.Option("--value-in-args", help="Also take KEY=VALUE: the value is then visible to `ps` and kept in shell history."),
-    ] = False,
+    value_in_args: ValueInArgsOption = False,
 ) -> None:
     """Create a secret or set some of its keys. Values never go on the command line unless --value-in-args."""
-    pairs = _given_values(values, value_in_args)  # every item checked before anything is asked or stored
-    for key in [k for k, v in pairs.items() if v is None]:
-        pairs[key] = typer.prompt(f"{name}.{key}", hide_input=True, err=True)
+    pairs = parse_with_secrets(
+        values, "a secret value", is_secret=lambda _key: True, value_in_args=value_in_args, json_values=False, ask_prefix=f"{name}."
+    )
     secret = open_registry().set_secret(name, pairs, labels=parse_pairs(label or [], "--label", json_values=False))
     info(f"Stored secret {secret.name!r} with keys {', '.join(secret.keys)}. Reference: {{{{secret:{name}.KEY}}}}")
-
-
-def _given_values(items: list[str], value_in_args: bool) -> dict[str, str | None]:
-    """KEY -> None (to ask), KEY=@FILE -> the file's text, KEY=VALUE -> VALUE only with --value-in-args."""
-    from pathlib import Path
-
-    from provisioner.errors import InputError
-
-    pairs: dict[str, str | None] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not key.strip():
-            raise InputError(f"a secret value must be KEY, KEY=@FILE or KEY=VALUE (got {item!r})")
-        if not sep:
-            pairs[key.strip()] = None
-        elif value_in_args:
-            pairs[key.strip()] = value
-        elif value.startswith("@") and len(value) > 1:
-            try:
-                pairs[key.strip()] = Path(value[1:]).read_text(encoding="utf-8").removesuffix("\n")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"cannot read the value of {key.strip()!r} from {value[1:]!r}: {exc.strerror or exc}") from None
-        else:
-            raise InputError(
-                f"{key.strip()}=...: a value on the command line is visible to `ps` and kept in shell history; give {key.strip()} "
-                f"alone to be asked, {key.strip()}=@FILE to read it from a file, or add --value-in-args"
-            )
-    return pairs
 
 
 @app.command("backend")

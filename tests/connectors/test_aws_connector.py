@@ -145,7 +145,7 @@ def aws_world(aws_endpoint: str) -> dict[str, str]:
 
 def _register_role(name: str, role_arn: str, *resource_types: str, external_id: str = EXTERNAL_ID) -> None:
     args = ["connector", "register", name, "-t", "aws", "-a", "iam-role", "-c", f"region={REGION}",
-            "-c", f"role_arn={role_arn}", "-c", f"external_id={external_id}"]
+            "-c", f"role_arn={role_arn}", "--value-in-args", "-c", f"external_id={external_id}"]
     for resource_type in resource_types:
         args += ["-r", resource_type]
     result = cli(*args)
@@ -242,7 +242,7 @@ def test_verify_fails_when_the_external_id_is_wrong(aws_world: dict[str, str], e
 
 def test_secret_key_connector_with_invalid_keys_fails_verify(aws_world: dict[str, str], enforce_iam: None) -> None:
     result = cli("connector", "register", "bad-keys", "-t", "aws", "-a", "secret-key", "-c", f"region={REGION}",
-                 "-c", "aws_access_key_id=AKIAFAKEFAKEFAKEFAKE", "-c", "aws_secret_access_key=not-a-secret")
+                 "--value-in-args", "-c", "aws_access_key_id=AKIAFAKEFAKEFAKEFAKE", "-c", "aws_secret_access_key=not-a-secret")
     assert result.exit_code == 0, result.stderr
 
     code, report, stderr = _verify("bad-keys")
@@ -378,7 +378,7 @@ def test_session_policies_name_no_wildcard_action_and_only_that_resource(resourc
 
 def test_credentials_are_refused_for_a_non_iam_role_connector(aws_world: dict[str, str]) -> None:
     assert cli("connector", "register", "keys", "-t", "aws", "-a", "secret-key", "-c", f"region={REGION}",
-               "-c", "aws_access_key_id=AKIAEXAMPLE", "-c", "aws_secret_access_key=secret").exit_code == 0
+               "--value-in-args", "-c", "aws_access_key_id=AKIAEXAMPLE", "-c", "aws_secret_access_key=secret").exit_code == 0
 
     result = cli("connector", "credentials", "keys", "--resource-id", TEAM_BUCKET)
 

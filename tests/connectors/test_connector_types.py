@@ -29,7 +29,7 @@ DEMO = ("connector", "register", "store", "-t", "demo", "-a", "token", "-c", "en
 
 
 def _register_demo(token: str = "demo-token") -> None:
-    result = cli(*DEMO, "-c", f"token={token}")
+    result = cli(*DEMO, "--value-in-args", "-c", f"token={token}")
     assert result.exit_code == 0, result.output
     assert result.stderr == "Registered demo connector 'store' (token).\n"
 

@@ -43,7 +43,7 @@ def _kubeconfig(server: str, context: str = "emulator") -> str:
 
 def _register_token(name: str, server: str) -> None:
     result = cli("connector", "register", name, "-t", "kubernetes", "-a", "token",
-                 "-c", f"server={server}", "-c", f"token={TOKEN}")
+                 "-c", f"server={server}", "--value-in-args", "-c", f"token={TOKEN}")
     assert result.exit_code == 0, result.stderr
 
 
@@ -76,7 +76,7 @@ def test_token_connector_verifies_and_lists_namespaces(kube: KubeEmulatorServer)
 
 def test_kubeconfig_connector_verifies_with_its_context(kube: KubeEmulatorServer) -> None:
     result = cli("connector", "register", "emu-kubeconfig", "-t", "kubernetes", "-a", "kubeconfig",
-                 "-c", f"kubeconfig={_kubeconfig(kube.url)}", "-c", "context=emulator")
+                 "--value-in-args", "-c", f"kubeconfig={_kubeconfig(kube.url)}", "-c", "context=emulator")
     assert result.exit_code == 0, result.stderr
 
     verified = cli("connector", "verify", "emu-kubeconfig")
@@ -154,7 +154,7 @@ def test_kubernetes_connectors_take_any_resource_id_as_a_cluster_name() -> None:
 
 def test_a_broken_kubeconfig_is_an_input_error() -> None:
     result = cli("connector", "register", "broken", "-t", "kubernetes", "-a", "kubeconfig",
-                 "-c", "kubeconfig=apiVersion: v1\nclusters: []\ncontexts: []\nusers: []\n", "-c", "context=nope")
+                 "--value-in-args", "-c", "kubeconfig=apiVersion: v1\nclusters: []\ncontexts: []\nusers: []\n", "-c", "context=nope")
     assert result.exit_code == 0, result.stderr
 
     verified = cli("connector", "verify", "broken")

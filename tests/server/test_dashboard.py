@@ -40,11 +40,11 @@ def _team(server: RunningServer) -> str:
     steps = [
         ("secret", "set", "--value-in-args", "team-db", f"password={SECRETS['team-db']}"),
         ("connector", "register", "prod-keys", "-t", "aws", "-a", "secret-key", "-c", "region=eu-west-1",
-         "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS['prod-key']}", "--env", "prod"),
+         "--value-in-args", "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS['prod-key']}", "--env", "prod"),
         ("component", "register", "orch", "-t", "orchestrator", "-f", "local"),
         ("component", "register", "dev-art", "-t", "artifact_store", "-f", "local", "-c", "path=/tmp/dev"),
         ("component", "register", "dev-tracker", "-t", "experiment_tracker", "-f", "mlflow", "-c", "tracking_uri=https://mlflow.dev",
-         "-c", "tracking_username=admin", "-c", f"tracking_password={SECRETS['tracker']}"),
+         "-c", "tracking_username=admin", "--value-in-args", "-c", f"tracking_password={SECRETS['tracker']}"),
         ("stack", "register", "dev", "-c", "orch", "-c", "dev-art", "-c", "dev-tracker", "--env", "dev"),
         ("component", "register", "prod-art", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://prod", "--connector", "prod-keys"),
         ("stack", "register", "prod", "-c", "orch", "-c", "prod-art", "--env", "prod"),

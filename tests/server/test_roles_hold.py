@@ -30,11 +30,11 @@ def _team(server: RunningServer) -> str:
         ("user", "add", "alice", "--role", "member"),
         ("secret", "set", "--value-in-args", "team-db", f"password={SECRETS[0]}"),
         ("connector", "register", "prod-keys", "-t", "aws", "-a", "secret-key", "-c", "region=eu-west-1",
-         "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS[1]}", "--env", "prod"),
+         "--value-in-args", "-c", "aws_access_key_id=AKIAPRODKEY", "-c", f"aws_secret_access_key={SECRETS[1]}", "--env", "prod"),
         ("component", "register", "prod-orch", "-t", "orchestrator", "-f", "local"),
         ("component", "register", "prod-art", "-t", "artifact_store", "-f", "s3", "-c", "path=s3://prod", "--connector", "prod-keys"),
         ("component", "register", "prod-tracker", "-t", "experiment_tracker", "-f", "mlflow", "-c", "tracking_uri=https://mlflow.prod",
-         "-c", "tracking_username=admin", "-c", f"tracking_password={SECRETS[2]}"),
+         "-c", "tracking_username=admin", "--value-in-args", "-c", f"tracking_password={SECRETS[2]}"),
         ("stack", "register", "prod", "-c", "prod-orch", "-c", "prod-art", "-c", "prod-tracker", "--env", "prod"),
         ("stack", "grant", "prod", "alice"),
     ]

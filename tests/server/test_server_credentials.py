@@ -25,7 +25,7 @@ def test_a_member_gets_short_lived_credentials_for_his_bucket_until_the_connecto
         server.use(server.admin_token)
         steps = [
             ("connector", "register", "team-s3", "-t", "aws", "-a", "iam-role", "-c", f"region={REGION}",
-             "-c", f"role_arn={aws_world['broad-role']}", "-c", f"external_id={EXTERNAL_ID}", "-r", "s3-bucket"),
+             "-c", f"role_arn={aws_world['broad-role']}", "--value-in-args", "-c", f"external_id={EXTERNAL_ID}", "-r", "s3-bucket"),
             ("component", "register", "team-orch", "-t", "orchestrator", "-f", "local"),
             ("component", "register", "team-art", "-t", "artifact_store", "-f", "s3", "-c", f"path=s3://{TEAM_BUCKET}",
              "--connector", "team-s3"),
