@@ -252,3 +252,37 @@ def test_a_new_registry_is_created_without_importing_alembic(tmp_path: Path) -> 
     )
     fresh = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'new.db'}"], capture_output=True, text=True, check=True)
     assert fresh.stdout == "False\n"
+
+
+def test_four_processes_creating_one_new_registry_at_once_all_succeed_with_one_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    code = "import sys; from provisioner.registry.store import Store; Store(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True) for _ in range(4)]
+
+    results = [(process.wait(timeout=120), process.stderr.read() if process.stderr else "") for process in processes]
+
+    assert [code for code, _ in results] == [0, 0, 0, 0], results
+    rows = raw_rows(url, include_audit=True)
+    assert rows["alembic_version"] == [{"version_num": schema.HEAD}]
+    assert [r["value"] for r in rows["settings"]] == [{"revision": schema.HEAD, "requires": schema.REQUIRES}]
+    assert rows["audit_head"] == [{"id": 1, "seq": 0, "hash": rows["audit_head"][0]["hash"]}]
+
+
+def test_a_new_registry_that_fails_halfway_is_left_empty_and_the_next_open_creates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provisioner.registry.store import Store
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    def broken(connection: Any) -> None:
+        raise RuntimeError("killed after the tables, before the stamp")
+
+    monkeypatch.setattr(schema, "_write_schema_setting", broken)
+    with pytest.raises(RuntimeError, match="before the stamp"):
+        Store(url)
+    assert sqlite3.connect(tmp_path / "new.db").execute("SELECT name FROM sqlite_master").fetchall() == []  # one transaction
+
+    monkeypatch.undo()
+    Store(url)
+    assert raw_rows(url)["alembic_version"] == [{"version_num": schema.HEAD}]

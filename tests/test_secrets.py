@@ -102,3 +102,16 @@ def test_a_value_file_that_cannot_be_read_exits_2_and_stores_nothing(store_url: 
     assert result.exit_code == 2
     assert result.stderr == f"error: cannot read the value of 'password' from '{tmp_path / 'missing'}': No such file or directory\n"
     assert raw_rows(store_url) == before
+
+
+def test_a_key_to_ask_with_nothing_on_stdin_exits_2_and_stores_nothing(store_url: str) -> None:
+    before = raw_rows(store_url)
+
+    closed = cli("secret", "set", "db", "password", input="")
+    empty = cli("secret", "set", "db", "password", input="\n")
+
+    assert (closed.exit_code, closed.stderr) == (
+        2, "error: no value for db.password: standard input has no line for it (or give KEY=@FILE)\n"
+    )
+    assert (empty.exit_code, empty.stderr) == (2, "error: an empty value for db.password\n")
+    assert raw_rows(store_url) == before

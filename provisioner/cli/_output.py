@@ -130,6 +130,31 @@ def ask(question: str) -> str:
     return answer.strip()
 
 
+def ask_secret(question: str) -> str:
+    """A secret value: asked without echo on a terminal, else one line of stdin (no prompt, no warning).
+
+    Raises:
+        InputError: stdin has no line for it, or the line is empty.
+    """
+    import getpass
+
+    from provisioner.errors import InputError
+
+    if sys.stdin.isatty():
+        try:
+            value = getpass.getpass(f"{question}: ", stream=sys.stderr)
+        except EOFError:
+            value = ""
+    else:
+        line = sys.stdin.readline()
+        if not line:
+            raise InputError(f"no value for {question}: standard input has no line for it (or give KEY=@FILE)")
+        value = line.rstrip("\r\n")
+    if not value:
+        raise InputError(f"an empty value for {question}")
+    return value
+
+
 def info(message: str) -> None:
     """A line for people, on stderr so that stdout stays machine-readable."""
     print(message, file=sys.stderr)

@@ -79,6 +79,8 @@ def parse_with_secrets(
                 f"{flag}{key}=...: a secret value on the command line is visible to `ps` and kept in shell history; "
                 f"give {flag}{key} alone to be asked, {flag}{key}=@FILE to read it from a file, or add --value-in-args"
             )
+    from provisioner.cli._output import ask_secret
+
     for key in to_ask:
-        result[key] = typer.prompt(f"{ask_prefix}{key}", hide_input=True, err=True)
+        result[key] = ask_secret(f"{ask_prefix}{key}")
     return result
