@@ -138,7 +138,7 @@ def test_component_of_a_plugin_flavor_is_validated_and_registered(plugin_site: P
     bad = _provisioner(plugin_site, "component", "register", "alerts", "-t", "alerter", "-f", "discord")
     good = _provisioner(
         plugin_site, "component", "register", "alerts", "-t", "alerter", "-f", "discord",
-        "-c", "webhook_url=https://discord.example/hook/abc",
+        "--value-in-args", "-c", "webhook_url=https://discord.example/hook/abc",
     )
 
     assert bad.returncode == 2 and "webhook_url" in bad.stderr

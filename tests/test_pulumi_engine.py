@@ -88,10 +88,12 @@ def test_deploy_invokes_select_init_config_plugins_up_then_reads_outputs() -> No
     assert stack["components"]["experiment_tracker"]["config"]["tracking_password"] == "pw-from-pulumi-state"
 
 
-def test_secret_recipe_args_are_written_as_secret_config() -> None:
+def test_secret_recipe_args_are_written_as_secret_config(tmp_path: Path) -> None:
     fake = _fake()
+    license_file = tmp_path / "license"  # a secret setting: --set takes it only from a file
+    license_file.write_text("lk-123\n", encoding="utf-8")
 
-    _deploy(fake, sets=["tracker.username=ops", "license_key=lk-123"])
+    _deploy(fake, sets=["tracker.username=ops", f"license_key=@{license_file}"])
 
     config = fake.config["staging"]
     assert config["provisioner-demo:license_key"] == ("lk-123", True)

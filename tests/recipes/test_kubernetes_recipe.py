@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -91,9 +92,11 @@ def test_tls_certificate_switches_the_load_balancer_to_https() -> None:
     assert exports["mlflow_tracking_uri"].startswith("https://")
 
 
-def test_dev_keeps_mlflow_data_on_a_volume_and_a_database_uri_replaces_it() -> None:
+def test_dev_keeps_mlflow_data_on_a_volume_and_a_database_uri_replaces_it(tmp_path: Path) -> None:
+    uri_file = tmp_path / "mlflow-db"  # a secret setting: --set takes it only from a file
+    uri_file.write_text("postgresql://mlflow:pw@db:5432/mlflow\n", encoding="utf-8")
     dev_mocks, _ = _run("dev")
-    db_mocks, _ = _run("prod", "mlflow.backend_store_uri=postgresql://mlflow:pw@db:5432/mlflow", "mlflow.replicas=2")
+    db_mocks, _ = _run("prod", f"mlflow.backend_store_uri=@{uri_file}", "mlflow.replicas=2")
 
     assert any(r.name.endswith("mlflow-data") for r in dev_mocks.of_type("kubernetes:core/v1:PersistentVolumeClaim"))
     assert not any(r.name.endswith("mlflow-data") for r in db_mocks.of_type("kubernetes:core/v1:PersistentVolumeClaim"))
