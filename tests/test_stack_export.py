@@ -611,3 +611,27 @@ def test_a_renamed_copy_of_a_deployed_stack_does_not_claim_its_deployment() -> N
     assert (copy.stack.name, copy.stack.labels) == ("aws-qa", expected)
     assert [(c.name, c.connector, c.labels) for c in copy.components] == [("aws-qa-artifacts", "aws-qa-aws", expected)]
     assert [(c.name, c.labels) for c in copy.connectors] == [("aws-qa-aws", expected)]
+
+
+def test_deleting_the_original_of_a_renamed_copy_keeps_the_secrets_the_copy_references(store_url: str, tmp_path: Path) -> None:
+    _register_example()
+    path = _exported(tmp_path)
+    assert cli("stack", "import", str(path), "--name", "copy").exit_code == 0
+
+    for args in (("stack", "delete", "staging"), ("component", "delete", "tracker"), ("component", "delete", "k8s"),
+                 ("component", "delete", "bucket"), ("connector", "delete", "aws-staging")):
+        _run(*args)
+
+    tracker = cli_json("component", "describe", "copy-tracker", "--show-secrets")
+    assert tracker["config"]["tracking_password"] == MLFLOW_PASSWORD
+    connector = cli_json("connector", "describe", "copy-aws-staging", "--show-secrets")
+    assert connector["configuration"]["aws_access_key_id"] == ACCESS_KEY_ID
+    owners = {s["name"]: s.get("owner") for s in cli_json("secret", "list")}
+    assert owners == {"aws-creds": None, "component-tracker": None, "connector-aws-staging": None}  # kept, no longer owned
+
+
+def test_deleting_a_component_nobody_else_references_still_deletes_its_owned_secret(store_url: str) -> None:
+    _register_example()
+    _delete_example()
+
+    assert [s["name"] for s in cli_json("secret", "list")] == ["aws-creds"]

@@ -118,8 +118,8 @@ class SecretVault:
         payload = self.backend.seal(name, values)
         return tx.save_secret(name, backend=self.backend.name, payload=payload, keys=list(values), owner=owner, labels=labels)
 
-    def adopt(self, tx: Transaction, name: str, owner: str) -> None:
-        """Give an unowned secret to ``owner``, values untouched (the backend is not called)."""
+    def adopt(self, tx: Transaction, name: str, owner: str | None) -> None:
+        """Give a secret to ``owner`` (None: to nobody), values untouched (the backend is not called)."""
         found = tx.get_secret(name)
         if found is None:
             raise NotFoundError(f"secret {name!r} does not exist")
@@ -171,8 +171,19 @@ class SecretVault:
             raise MissingSecretError(f"{kind} {name!r}", missing)
         return stored
 
-    def drop_owned(self, tx: Transaction, kind: str, name: str, keep: Iterable[str] = ()) -> None:
-        """Delete the secrets a component or connector owns."""
+    def drop_owned(self, tx: Transaction, kind: str, name: str, keep: Iterable[str] = ()) -> list[str]:
+        """Delete the secrets a component or connector owns, except those others still reference.
+
+        A stack imported under a new name references the original's owned secrets; deleting the original
+        must not take the copy's values with it. Such a secret is kept with no owner. Returns their names.
+        """
+        kept: list[str] = []
         for secret_name in tx.secrets_owned_by(owner_of(kind, name)):
-            if secret_name not in keep:
-                self.delete(tx, secret_name)
+            if secret_name in keep:
+                continue
+            if self.users_of(tx, secret_name):
+                self.adopt(tx, secret_name, None)
+                kept.append(secret_name)
+                continue
+            self.delete(tx, secret_name)
+        return kept
