@@ -286,3 +286,44 @@ def test_a_new_registry_that_fails_halfway_is_left_empty_and_the_next_open_creat
     monkeypatch.undo()
     Store(url)
     assert raw_rows(url)["alembic_version"] == [{"version_num": schema.HEAD}]
+
+
+def _down_to_the_first_and_back(url: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    for target in reversed(schema.REVISIONS[:-1]):  # one step at a time, as an operator rolling back would
+        with engine.begin() as connection:
+            command.downgrade(schema.migrations_config(connection), target)
+    with engine.begin() as connection:
+        command.upgrade(schema.migrations_config(connection), schema.HEAD)
+    engine.dispose()
+
+
+def test_every_migration_downgrades_to_0001_and_upgrades_back_to_the_same_schema_on_sqlite(tmp_path: Path) -> None:
+    from provisioner.registry.store import Store
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    Store(url).dispose()  # created at HEAD from the models: its constraints carry the names the downgrades drop
+    created = _schema_of(url)
+
+    _down_to_the_first_and_back(url)
+
+    assert _schema_of(url) == created
+
+
+def test_every_migration_downgrades_to_0001_and_upgrades_back_to_the_same_schema_on_postgresql() -> None:
+    url = os.environ.get(POSTGRES_URL_ENV, "")
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set; .ci/run starts PostgreSQL and sets it")
+    from provisioner.registry.store import Store
+
+    Store(url).drop_all()
+    Store(url).dispose()
+    created = _schema_of(url)
+
+    _down_to_the_first_and_back(url)
+
+    assert _schema_of(url) == created
+    Store(url).drop_all()
