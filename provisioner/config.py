@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from provisioner.errors import InputError
 from provisioner.recipe_api import Recipe, RecipeArgs, RecipeContext
 from provisioner.registry.validation import validate_or_raise
+from provisioner.secrets import marked_secret
 
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
 
@@ -173,7 +174,7 @@ def _is_secret_setting(model: type[BaseModel], path: Sequence[str]) -> bool:
         if current is None or part not in current.model_fields:
             return False
         info = current.model_fields[part]
-        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"):
+        if marked_secret(info):
             return True
         current = _model_in(info.annotation)
     return False

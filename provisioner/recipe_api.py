@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from provisioner.retention import RetentionPolicy
+from provisioner.secrets import marked_secret
 
 STANDARD_ENVS: tuple[str, ...] = ("dev", "staging", "prod")
 # Labels every registry object created by deploy-stack carries; destroy-stack unregisters by them.
@@ -59,7 +60,7 @@ class RecipeArgs(BaseModel):
         """Top-level fields that are marked secret or hold a nested model with a secret field."""
         found = set()
         for name, info in cls.model_fields.items():
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"):
+            if marked_secret(info):
                 found.add(name)
             elif isinstance(info.annotation, type) and issubclass(info.annotation, RecipeArgs):
                 if info.annotation.secret_fields():
@@ -111,7 +112,7 @@ class RecipeOutputs(BaseModel):
     def secret_fields(cls) -> set[str]:
         return {
             name for name, info in cls.model_fields.items()
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+            if marked_secret(info)
         }
 
 

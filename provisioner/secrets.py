@@ -132,3 +132,9 @@ def lookup_key(values: Mapping[str, str], secret_name: str, key: str) -> str:
     if key not in values:
         raise NotFoundError(f"secret {secret_name!r} has no key {key!r} (keys: {', '.join(sorted(values))})")
     return values[key]
+
+
+def marked_secret(field_info: Any) -> bool:
+    """Whether a pydantic field is marked secret (``Field(json_schema_extra={"secret": True})``, as secret_field makes)."""
+    extra = getattr(field_info, "json_schema_extra", None)
+    return isinstance(extra, dict) and bool(extra.get("secret"))

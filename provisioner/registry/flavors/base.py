@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from provisioner.registry.models import ComponentType, ResourceType
+from provisioner.secrets import marked_secret
 
 
 def secret_field(description: str, default: Any = ...) -> Any:
@@ -25,7 +26,7 @@ class FlavorConfig(BaseModel):
         return {
             name
             for name, info in cls.model_fields.items()
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+            if marked_secret(info)
         }
 
 
